@@ -1,0 +1,39 @@
+# Bookly's two everyday commands: `make run` and `make test`. Everything else they need
+# (uv, the virtual environment, the locked dependencies) is set up on first use.
+
+SHELL := /bin/bash
+UV_VERSION := 0.13.9
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: install run test lint clean
+
+$(UV):
+	python3 -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.synced: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --python python3
+	touch $@
+
+install: $(VENV)/.synced  ## the environment, from the lock file
+
+run: install  ## migrate the database and serve on http://$(HOST):$(PORT)
+	$(VENV)/bin/bookly migrate
+	$(VENV)/bin/bookly serve --host $(HOST) --port $(PORT)
+
+test: install  ## the whole suite on SQLite, then on PostgreSQL + Redis when they answer
+	scripts/test-all
+
+lint: install  ## what CI checks besides the tests
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy src
+
+clean:
+	rm -rf $(VENV) $(TOOLS) var .pytest_cache .mypy_cache .ruff_cache

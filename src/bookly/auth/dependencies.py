@@ -1,0 +1,86 @@
+"""Who is calling: `CurrentUser`, `VerifiedUser`, `AdminUser` and the session behind them."""
+
+import uuid
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import select
+from sqlmodel import col
+
+from bookly.auth.tokens import TokenType, read_token
+from bookly.core.context import ContextDep
+from bookly.core.db import SessionDep
+from bookly.core.errors import (
+    AccountDisabled,
+    AccountNotVerified,
+    Forbidden,
+    InvalidToken,
+    NotAuthenticated,
+    TokenRevoked,
+)
+from bookly.models import AuthSession, Role, User
+
+# auto_error=False: a missing header must become our own 401 problem, not FastAPI's 403.
+_bearer = HTTPBearer(auto_error=False, description="An access token from `/api/v1/auth/login`.")
+
+
+@dataclass(frozen=True)
+class Caller:
+    user: User
+    sid: uuid.UUID
+
+
+async def _authenticate(
+    context: ContextDep,
+    db: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Caller:
+    if credentials is None:
+        raise NotAuthenticated("Send an access token as `Authorization: Bearer <token>`.")
+    now = context.clock()
+    claims = read_token(context.settings, credentials.credentials, TokenType.ACCESS, now)
+    if context.denylist is not None:
+        await context.denylist.ensure_live(db, claims.sid, now)
+        user = await db.get(User, claims.user_uid)
+    else:
+        row = (
+            await db.execute(
+                select(User, col(AuthSession.revoked_at))
+                .join(AuthSession, col(AuthSession.user_uid) == col(User.uid))
+                .where(col(AuthSession.sid) == claims.sid, col(User.uid) == claims.user_uid)
+            )
+        ).first()
+        if row is not None and row.revoked_at is not None:
+            raise TokenRevoked("This session has been signed out.")
+        user = row.User if row is not None else None
+    if user is None:
+        raise InvalidToken("The token's account no longer exists.")
+    if not user.is_active:
+        raise AccountDisabled("This account has been disabled.")
+    return Caller(user=user, sid=claims.sid)
+
+
+CallerDep = Annotated[Caller, Depends(_authenticate)]
+
+
+async def _current_user(caller: CallerDep) -> User:
+    return caller.user
+
+
+async def _verified_user(user: Annotated[User, Depends(_current_user)]) -> User:
+    if not user.is_verified:
+        raise AccountNotVerified("Verify your email address before making changes.")
+    return user
+
+
+async def _admin_user(user: Annotated[User, Depends(_current_user)]) -> User:
+    if user.role != Role.ADMIN:
+        raise Forbidden("Only administrators may do this.")
+    return user
+
+
+CurrentUser = Annotated[User, Depends(_current_user)]
+VerifiedUser = Annotated[User, Depends(_verified_user)]
+AdminUser = Annotated[User, Depends(_admin_user)]

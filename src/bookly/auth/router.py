@@ -1,0 +1,143 @@
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi.security import OAuth2PasswordRequestForm
+
+from bookly.auth import service
+from bookly.auth.dependencies import CallerDep
+from bookly.auth.schemas import (
+    LoginIn,
+    LoginOut,
+    MessageOut,
+    PasswordChangeIn,
+    RefreshIn,
+    SessionOut,
+    SignupIn,
+    TokenPair,
+)
+from bookly.core.context import ContextDep
+from bookly.core.db import SessionDep
+from bookly.core.problems import problem_responses
+from bookly.users.schemas import UserOut
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+_AUTHENTICATED = problem_responses(401, 503)
+
+
+def _client(request: Request) -> service.ClientInfo:
+    return service.ClientInfo(
+        user_agent=request.headers.get("user-agent", ""),
+        ip=request.client.host if request.client else "",
+    )
+
+
+@router.post(
+    "/signup",
+    status_code=status.HTTP_201_CREATED,
+    response_model=UserOut,
+    responses=problem_responses(409, 422, 429),
+    summary="Create an account; a verification email is queued",
+)
+async def signup(
+    body: SignupIn, context: ContextDep, db: SessionDep, response: Response
+) -> UserOut:
+    user = await service.signup(context, db, body)
+    response.headers["Location"] = f"/api/v1/users/{user.uid}"
+    return UserOut.model_validate(user)
+
+
+@router.post(
+    "/login",
+    response_model=LoginOut,
+    responses=problem_responses(401, 403, 422, 429),
+    summary="Sign in with email and password; starts a session",
+)
+async def login(body: LoginIn, request: Request, context: ContextDep, db: SessionDep) -> LoginOut:
+    user = await service.authenticate(context, db, body.email, body.password)
+    pair = await service.start_session(context, db, user, _client(request))
+    return LoginOut(**pair.model_dump(), user=UserOut.model_validate(user))
+
+
+@router.post(
+    "/token",
+    response_model=TokenPair,
+    responses=problem_responses(401, 403, 422, 429),
+    summary="OAuth2 password flow (the docs' Authorize button); `username` is the email",
+)
+async def token(
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    request: Request,
+    context: ContextDep,
+    db: SessionDep,
+) -> TokenPair:
+    user = await service.authenticate(context, db, form.username[:320], form.password[:128])
+    return await service.start_session(context, db, user, _client(request))
+
+
+@router.post(
+    "/refresh",
+    response_model=TokenPair,
+    responses=problem_responses(401, 422, 503),
+    summary="Swap a refresh token for a new pair; the old refresh token is spent",
+)
+async def refresh(body: RefreshIn, context: ContextDep, db: SessionDep) -> TokenPair:
+    return await service.refresh(context, db, body.refresh_token)
+
+
+@router.post(
+    "/logout",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=_AUTHENTICATED,
+    summary="Sign out this session (its access and refresh tokens stop working)",
+)
+async def logout(caller: CallerDep, context: ContextDep, db: SessionDep) -> None:
+    await service.revoke_session_of(context, db, caller.user.uid, caller.sid)
+
+
+@router.post(
+    "/logout-all",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=_AUTHENTICATED,
+    summary="Sign out every session of this account",
+)
+async def logout_all(caller: CallerDep, context: ContextDep, db: SessionDep) -> None:
+    await service.revoke_sessions(context, db, *service.of_user(caller.user.uid))
+
+
+@router.get(
+    "/sessions",
+    response_model=list[SessionOut],
+    responses=_AUTHENTICATED,
+    summary="This account's live sessions",
+)
+async def list_sessions(caller: CallerDep, context: ContextDep, db: SessionDep) -> list[SessionOut]:
+    return await service.live_sessions(context, db, caller.user.uid, caller.sid)
+
+
+@router.delete(
+    "/sessions/{sid}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problem_responses(401, 404, 422, 503),
+    summary="Sign out one of this account's sessions",
+)
+async def delete_session(
+    sid: uuid.UUID, caller: CallerDep, context: ContextDep, db: SessionDep
+) -> None:
+    await service.revoke_session_of(context, db, caller.user.uid, sid)
+
+
+@router.post(
+    "/password/change",
+    response_model=MessageOut,
+    responses=problem_responses(401, 422, 503),
+    summary="Change the password; every other session is signed out",
+)
+async def change_password(
+    body: PasswordChangeIn, caller: CallerDep, context: ContextDep, db: SessionDep
+) -> MessageOut:
+    await service.change_password(
+        context, db, caller.user, caller.sid, body.current_password, body.new_password
+    )
+    return MessageOut(message="Password changed. Other sessions have been signed out.")

@@ -1,0 +1,59 @@
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, EmailStr, Field, StringConstraints
+
+from bookly.core.schemas import RequestBody
+from bookly.core.text import StorableText
+from bookly.users.schemas import PersonName, Username, UserOut
+
+Password = Annotated[StorableText, StringConstraints(min_length=8, max_length=128)]
+# Only for checking a password someone already has: no strength rule applies.
+PasswordAttempt = Annotated[StorableText, StringConstraints(min_length=1, max_length=128)]
+
+
+class SignupIn(RequestBody):
+    username: Username
+    email: EmailStr = Field(max_length=320)
+    first_name: PersonName
+    last_name: PersonName
+    password: Password
+
+
+class LoginIn(RequestBody):
+    email: EmailStr = Field(max_length=320)
+    password: PasswordAttempt
+
+
+class RefreshIn(RequestBody):
+    refresh_token: Annotated[StorableText, StringConstraints(min_length=1, max_length=4096)]
+
+
+class PasswordChangeIn(RequestBody):
+    current_password: PasswordAttempt
+    new_password: Password
+
+
+class TokenPair(BaseModel):
+    access_token: str
+    refresh_token: str
+    token_type: str = "bearer"  # noqa: S105 (the OAuth2 token type, not a secret)
+    expires_in: int = Field(description="Seconds until the access token expires.")
+
+
+class LoginOut(TokenPair):
+    user: UserOut
+
+
+class SessionOut(BaseModel):
+    sid: uuid.UUID
+    created_at: datetime
+    last_used_at: datetime
+    user_agent: str
+    ip: str
+    current: bool = Field(description="True for the session making this request.")
+
+
+class MessageOut(BaseModel):
+    message: str

@@ -1,0 +1,111 @@
+"""The `bookly` command: serve, migrate, create-admin."""
+
+import asyncio
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+from alembic import command
+from alembic.config import Config
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlmodel import col
+
+from bookly.auth.schemas import SignupIn
+from bookly.core.config import get_settings
+from bookly.main import create_context
+from bookly.models import Role, User
+
+app = typer.Typer(help="Bookly, the book-review API.", no_args_is_help=True)
+
+_ALEMBIC_INI = Path(__file__).resolve().parents[2] / "alembic.ini"
+
+
+def alembic_config(database_url: str | None = None) -> Config:
+    config = Config(str(_ALEMBIC_INI))
+    if database_url:
+        config.attributes["database_url"] = database_url
+    return config
+
+
+@app.command()
+def migrate(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
+    """Apply database migrations (to `DATABASE_URL`, default: SQLite under ./var/)."""
+    settings = get_settings()
+    if settings.is_sqlite:
+        Path("var").mkdir(exist_ok=True)
+    command.upgrade(alembic_config(), revision)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+) -> None:
+    """Serve the API (docs at /docs). Run `bookly migrate` first."""
+    settings = get_settings()
+    uvicorn.run(
+        "bookly.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        loop="uvloop",
+        http="httptools",
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
+        server_header=False,
+        log_level=settings.log_level.lower(),
+    )
+
+
+@app.command("create-admin")
+def create_admin(
+    email: Annotated[str, typer.Option(help="The admin's email address.")],
+    username: Annotated[str, typer.Option(help="Used only when the account is new.")],
+    password: Annotated[
+        str, typer.Option(prompt=True, hide_input=True, help="Used only when the account is new.")
+    ],
+) -> None:
+    """Create a verified admin account, or promote the existing account with this email."""
+    try:
+        signup = SignupIn(
+            username=username,
+            email=email,
+            first_name="Admin",
+            last_name=username,
+            password=password,
+        )
+    except ValidationError as error:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
+        raise typer.BadParameter(problems) from error
+    typer.echo(asyncio.run(_create_admin(signup)))
+
+
+async def _create_admin(signup: SignupIn) -> str:
+    context = create_context(get_settings())
+    try:
+        async with context.sessionmaker.begin() as db:
+            user = await db.scalar(select(User).where(col(User.email) == signup.email.lower()))
+            if user is not None:
+                user.role, user.is_verified = Role.ADMIN, True
+                return f"Promoted {user.email} to admin."
+            now = context.clock()
+            db.add(
+                User(
+                    username=signup.username,
+                    email=signup.email.lower(),
+                    first_name=signup.first_name,
+                    last_name=signup.last_name,
+                    password_hash=await context.passwords.hash(signup.password),
+                    role=Role.ADMIN,
+                    is_verified=True,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+            return f"Created admin {signup.email.lower()}."
+    finally:
+        await context.engine.dispose()

@@ -1,0 +1,77 @@
+"""Settings, read from the environment (and an optional `.env`), with names operators know."""
+
+from functools import lru_cache
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# The development default secret is public; `Settings` refuses it outside development.
+DEVELOPMENT_SECRET = "bookly-development-secret-change-me-0123456789"  # noqa: S105
+
+
+def _async_driver_url(url: str) -> str:
+    """Accept the URLs people write (`postgresql://`, `sqlite:///`) and pick the async driver."""
+    for plain, driver in (
+        ("postgres://", "postgresql+asyncpg://"),
+        ("postgresql://", "postgresql+asyncpg://"),
+        ("sqlite://", "sqlite+aiosqlite://"),
+    ):
+        if url.startswith(plain):
+            return driver + url.removeprefix(plain)
+    return url
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str = "sqlite+aiosqlite:///./var/bookly.db"
+    redis_url: str | None = None
+    jwt_secret: SecretStr = SecretStr(DEVELOPMENT_SECRET)
+    jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
+    access_token_ttl_seconds: int = Field(default=15 * 60, ge=30, le=24 * 3600)
+    refresh_token_ttl_seconds: int = Field(default=14 * 24 * 3600, ge=60)
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    db_pool_size: int = Field(default=10, ge=1, le=100)
+    db_pool_timeout_seconds: float = Field(default=3.0, gt=0)
+    db_statement_timeout_ms: int = Field(default=5000, ge=0)
+    redis_timeout_seconds: float = Field(default=0.3, gt=0, le=0.5)
+    password_hash_concurrency: int = Field(default=2, ge=1, le=64)
+    public_base_url: str = "http://127.0.0.1:8000"
+    cors_origins: Annotated[list[str], NoDecode] = []
+    forwarded_allow_ips: str = "127.0.0.1"
+    log_level: str = "INFO"
+
+    @field_validator("database_url")
+    @classmethod
+    def _pick_async_driver(cls, url: str) -> str:
+        return _async_driver_url(url)
+
+    @field_validator("redis_url")
+    @classmethod
+    def _empty_redis_means_none(cls, url: str | None) -> str | None:
+        return url or None
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_public_secret(self) -> "Settings":
+        secret = self.jwt_secret.get_secret_value()
+        if self.environment == "production" and (secret == DEVELOPMENT_SECRET or len(secret) < 32):
+            raise ValueError("JWT_SECRET must be set to a private value of 32+ characters")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,40 @@
+"""What the application owns for its lifetime, built once by the lifespan and shared by requests."""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, Request
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bookly.auth.revocation import Denylist
+from bookly.core.config import Settings
+from bookly.core.db import utcnow
+from bookly.core.pagination import CursorCodec
+from bookly.core.passwords import PasswordHasher
+
+Clock = Callable[[], datetime]
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    redis: Redis | None
+    passwords: PasswordHasher
+    cursors: CursorCodec
+    # Present when Redis is configured; otherwise revocation is read from the database.
+    denylist: Denylist | None
+    # Tests replace the clock to move through token and link lifetimes.
+    clock: Clock = field(default=utcnow)
+
+
+def _context(request: Request) -> AppContext:
+    context: AppContext = request.app.state.context
+    return context
+
+
+ContextDep = Annotated[AppContext, Depends(_context)]

@@ -1,0 +1,110 @@
+"""The database engine, the request session, and the one-commit-per-request rule."""
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy import DateTime, event
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import SQLModel
+
+from bookly.core.config import Settings
+from bookly.core.errors import AppError
+
+# Deterministic constraint names, so migrations can name what they alter (SQLite batch mode).
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An aware UTC datetime on every backend (SQLite stores no offset, so we restore it)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_engine(settings: Settings) -> AsyncEngine:
+    if settings.is_sqlite:
+        engine = create_async_engine(settings.database_url, connect_args={"timeout": 15})
+        event.listen(engine.sync_engine, "connect", _configure_sqlite)
+        return engine
+    server_settings = {"application_name": "bookly"}
+    if settings.db_statement_timeout_ms:
+        server_settings["statement_timeout"] = str(settings.db_statement_timeout_ms)
+    return create_async_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=0,
+        pool_timeout=settings.db_pool_timeout_seconds,
+        pool_pre_ping=True,
+        connect_args={
+            "server_settings": server_settings,
+            "timeout": settings.db_pool_timeout_seconds,
+        },
+    )
+
+
+def _configure_sqlite(dbapi_connection: Any, _: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=15000")
+    cursor.close()
+
+
+def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One session and one commit per request, before the response is sent.
+
+    Errors roll everything back, except those that must keep what they wrote.
+    """
+    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.context.sessionmaker
+    async with sessionmaker() as session:
+        try:
+            yield session
+        except AppError as error:
+            if error.keeps_changes:
+                await session.commit()
+            else:
+                await session.rollback()
+            raise
+        except BaseException:
+            await session.rollback()
+            raise
+        else:
+            await session.commit()
+
+
+SessionDep = Annotated[AsyncSession, Depends(_request_session, scope="function")]

@@ -1,0 +1,58 @@
+"""Liveness and readiness probes (root paths, outside the versioned API)."""
+
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+from redis.exceptions import RedisError
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.responses import JSONResponse
+
+from bookly.core.context import ContextDep
+from bookly.core.problems import problem_response, problem_responses
+
+router = APIRouter(tags=["operations"])
+
+
+class Status(BaseModel):
+    status: str
+    checks: dict[str, str] = {}
+
+
+@router.get("/healthz", response_model=Status, summary="The process is up (touches nothing else)")
+async def healthz() -> Status:
+    return Status(status="ok")
+
+
+@router.get(
+    "/readyz",
+    response_model=Status,
+    responses=problem_responses(503),
+    summary="The database (and Redis, when configured) answer",
+)
+async def readyz(context: ContextDep) -> Any:
+    checks: dict[str, str] = {}
+    try:
+        async with context.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except (SQLAlchemyError, OSError):
+        checks["database"] = "unavailable"
+    if context.redis is not None:
+        try:
+            await context.redis.ping()
+            checks["redis"] = "ok"
+        except RedisError:
+            checks["redis"] = "unavailable"
+    failed = sorted(name for name, state in checks.items() if state != "ok")
+    if failed:
+        return problem_response(
+            503,
+            "service_unavailable",
+            "Service unavailable",
+            f"Not ready: {', '.join(failed)} not answering.",
+            headers={"Retry-After": "5"},
+            extra={"checks": checks},
+        )
+    return JSONResponse(Status(status="ok", checks=checks).model_dump())

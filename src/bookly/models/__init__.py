@@ -1,0 +1,6 @@
+"""All table models, imported together so metadata and relationships are complete."""
+
+from bookly.models.session import AuthSession
+from bookly.models.user import Role, User
+
+__all__ = ["AuthSession", "Role", "User"]

@@ -1,0 +1,88 @@
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from bookly.auth.dependencies import AdminUser, CallerDep, CurrentUser
+from bookly.core.context import ContextDep
+from bookly.core.db import SessionDep
+from bookly.core.pagination import Page, PageQuery
+from bookly.core.problems import problem_responses
+from bookly.models import Role
+from bookly.users import service
+from bookly.users.schemas import (
+    AccountDeletion,
+    AdminUserUpdate,
+    MeOut,
+    MeUpdate,
+    PublicProfile,
+    UserOut,
+)
+
+router = APIRouter(prefix="/users", tags=["users"])
+
+
+@router.get("/me", response_model=MeOut, responses=problem_responses(401, 503))
+async def read_me(user: CurrentUser, db: SessionDep) -> MeOut:
+    return await service.me(db, user)
+
+
+@router.patch("/me", response_model=MeOut, responses=problem_responses(401, 409, 422, 503))
+async def update_me(
+    changes: MeUpdate, user: CurrentUser, context: ContextDep, db: SessionDep
+) -> MeOut:
+    updated = await service.update_me(context, db, user, changes)
+    return await service.me(db, updated)
+
+
+@router.delete(
+    "/me",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problem_responses(401, 422, 503),
+    summary="Delete this account (send the password); its reviews go, its books stay ownerless",
+)
+async def delete_me(
+    body: AccountDeletion, user: CurrentUser, context: ContextDep, db: SessionDep
+) -> None:
+    await service.delete_me(context, db, user, body.password)
+
+
+@router.get(
+    "/",
+    response_model=Page[UserOut],
+    responses=problem_responses(401, 403, 422, 503),
+    summary="All users (admins only); `q` matches username or email",
+)
+async def list_users(
+    _: AdminUser,
+    context: ContextDep,
+    db: SessionDep,
+    page: PageQuery,
+    q: Annotated[str | None, Query(max_length=100)] = None,
+    role: Role | None = None,
+    is_active: bool | None = None,
+) -> Page[UserOut]:
+    return await service.list_users(context, db, page, query=q, role=role, is_active=is_active)
+
+
+@router.get("/{uid}", response_model=PublicProfile, responses=problem_responses(404, 422))
+async def read_profile(uid: uuid.UUID, db: SessionDep) -> PublicProfile:
+    return await service.public_profile(db, uid)
+
+
+@router.patch(
+    "/{uid}",
+    response_model=UserOut,
+    responses=problem_responses(401, 403, 404, 422, 503),
+    summary="Change a user's role or active flag (admins only); the user is signed out",
+)
+async def administer_user(
+    uid: uuid.UUID,
+    changes: AdminUserUpdate,
+    admin: AdminUser,
+    caller: CallerDep,
+    context: ContextDep,
+    db: SessionDep,
+) -> UserOut:
+    user = await service.administer(context, db, caller.sid, uid, changes)
+    return UserOut.model_validate(user)

@@ -1,0 +1,142 @@
+"""Profiles and account administration."""
+
+import uuid
+
+from sqlalchemy import ColumnElement, delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from bookly.auth.service import flush_unique, of_user, revoke_sessions
+from bookly.core.context import AppContext
+from bookly.core.errors import InvalidCredentials, UsernameTaken, UserNotFound
+from bookly.core.pagination import Page, PageParams, after_key
+from bookly.core.text import escape_like
+from bookly.models import Role, User
+from bookly.users.schemas import AdminUserUpdate, MeOut, MeUpdate, PublicProfile, UserOut
+
+
+async def contribution_counts(db: AsyncSession, user_uid: uuid.UUID) -> tuple[int, int]:
+    """(books submitted, reviews written) by the user."""
+    # The catalogue tables join this query when they arrive.
+    return 0, 0
+
+
+async def get_user(db: AsyncSession, user_uid: uuid.UUID) -> User:
+    user = await db.get(User, user_uid)
+    if user is None:
+        raise UserNotFound(f"No user with uid {user_uid}.")
+    return user
+
+
+async def me(db: AsyncSession, user: User) -> MeOut:
+    book_count, review_count = await contribution_counts(db, user.uid)
+    return MeOut(
+        **UserOut.model_validate(user).model_dump(),
+        book_count=book_count,
+        review_count=review_count,
+    )
+
+
+async def public_profile(db: AsyncSession, user_uid: uuid.UUID) -> PublicProfile:
+    user = await get_user(db, user_uid)
+    book_count, review_count = await contribution_counts(db, user.uid)
+    return PublicProfile(
+        uid=user.uid,
+        username=user.username,
+        first_name=user.first_name,
+        last_name=user.last_name,
+        created_at=user.created_at,
+        book_count=book_count,
+        review_count=review_count,
+    )
+
+
+async def update_me(context: AppContext, db: AsyncSession, user: User, changes: MeUpdate) -> User:
+    fields = changes.model_dump(exclude_unset=True, exclude_none=True)
+    new_username = fields.get("username")
+    if new_username and new_username.lower() != user.username.lower():
+        taken = await db.scalar(
+            select(col(User.uid)).where(func.lower(User.username) == new_username.lower())
+        )
+        if taken:
+            raise UsernameTaken("That username is taken.")
+    for name, value in fields.items():
+        setattr(user, name, value)
+    user.updated_at = context.clock()
+    db.add(user)
+    await flush_unique(db)
+    return user
+
+
+async def delete_me(context: AppContext, db: AsyncSession, user: User, password: str) -> None:
+    if not await context.passwords.verify(password, user.password_hash):
+        raise InvalidCredentials("The password is wrong.")
+    # Deny the tokens at once; the rows go with the user (ON DELETE CASCADE).
+    await revoke_sessions(context, db, *of_user(user.uid))
+    await db.execute(delete(User).where(col(User.uid) == user.uid))
+
+
+async def list_users(
+    context: AppContext,
+    db: AsyncSession,
+    page: PageParams,
+    *,
+    query: str | None,
+    role: Role | None,
+    is_active: bool | None,
+) -> Page[UserOut]:
+    conditions: list[ColumnElement[bool]] = []
+    if query:
+        pattern = f"%{escape_like(query.lower())}%"
+        conditions.append(
+            func.lower(User.username).like(pattern, escape="\\")
+            | col(User.email).like(pattern, escape="\\")
+        )
+    if role is not None:
+        conditions.append(col(User.role) == role)
+    if is_active is not None:
+        conditions.append(col(User.is_active) == is_active)
+
+    scope = "users:-created_at"
+    order = (col(User.created_at), col(User.uid))
+    statement = select(User).where(*conditions)
+    if page.cursor:
+        key = context.cursors.decode(scope, page.cursor, (type(context.clock()), uuid.UUID))
+        statement = statement.where(after_key(order, key, descending=True))
+    rows = list(
+        await db.scalars(statement.order_by(*(c.desc() for c in order)).limit(page.limit + 1))
+    )
+    has_more = len(rows) > page.limit
+    rows = rows[: page.limit]
+    next_cursor = (
+        context.cursors.encode(scope, [rows[-1].created_at, rows[-1].uid]) if has_more else None
+    )
+    total = (
+        await db.scalar(select(func.count()).select_from(User).where(*conditions))
+        if page.include_total
+        else None
+    )
+    return Page(
+        items=[UserOut.model_validate(row) for row in rows], next_cursor=next_cursor, total=total
+    )
+
+
+async def administer(
+    context: AppContext,
+    db: AsyncSession,
+    admin_sid: uuid.UUID,
+    user_uid: uuid.UUID,
+    changes: AdminUserUpdate,
+) -> User:
+    """Change a user's role or active flag; either change signs the user out everywhere (but
+    never the admin's own current session)."""
+    user = await get_user(db, user_uid)
+    fields = changes.model_dump(exclude_unset=True, exclude_none=True)
+    changed = {name: value for name, value in fields.items() if getattr(user, name) != value}
+    if changed:
+        for name, value in changed.items():
+            setattr(user, name, value)
+        user.updated_at = context.clock()
+        db.add(user)
+        await revoke_sessions(context, db, *of_user(user.uid, except_sid=admin_sid))
+    return user

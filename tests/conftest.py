@@ -1,0 +1,144 @@
+"""Test fixtures: a real database built by migrations (SQLite or PostgreSQL), real Redis,
+the app driven in-process through httpx.
+
+`BOOKLY_TEST_BACKEND=sqlite` (default) or `postgres` picks the backend; `make test` runs both.
+PostgreSQL tests run in a database of their own, created and dropped here, so parallel runs
+don't meet. `TEST_POSTGRES_URL` / `TEST_REDIS_URL` point at the servers.
+"""
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+from alembic import command
+from redis.asyncio import Redis
+from sqlalchemy import text
+from sqlmodel import SQLModel
+
+from bookly.cli import alembic_config
+from bookly.core.config import Settings
+from bookly.core.context import AppContext
+from bookly.main import create_app
+
+BACKEND = os.environ.get("BOOKLY_TEST_BACKEND", "sqlite")
+POSTGRES_ADMIN_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
+
+uses_redis = pytest.mark.skipif(BACKEND != "postgres", reason="Redis runs with the PostgreSQL pass")
+
+
+def pytest_report_header() -> str:
+    extra = f" + Redis ({REDIS_URL})" if BACKEND == "postgres" else ""
+    return f"bookly backend: {BACKEND}{extra}"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if BACKEND == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'bookly.db'}"
+        command.upgrade(alembic_config(url), "head")
+        yield url
+        return
+    name = f"bookly_test_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_admin_sql(f'CREATE DATABASE "{name}"'))
+    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+    url = f"{base}/{name}"
+    try:
+        command.upgrade(alembic_config(url), "head")
+        yield url
+    finally:
+        asyncio.run(_admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def _admin_sql(statement: str) -> None:
+    connection = await asyncpg.connect(POSTGRES_ADMIN_URL)
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        environment="test",
+        database_url=database_url,
+        redis_url=REDIS_URL if BACKEND == "postgres" else None,
+        jwt_secret="test-secret-" + "x" * 40,
+    )
+
+
+class Clock:
+    """A clock tests can move forward."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@dataclass
+class Harness:
+    client: httpx.AsyncClient
+    context: AppContext
+    clock: Clock
+
+
+@pytest.fixture
+async def harness(settings: Settings) -> AsyncIterator[Harness]:
+    app = create_app(settings)
+    clock = Clock()
+    async with app.router.lifespan_context(app):
+        context: AppContext = app.state.context
+        context.clock = clock
+        transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 50000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://bookly.test") as client:
+            try:
+                yield Harness(client=client, context=context, clock=clock)
+            finally:
+                await _empty_everything(context)
+
+
+async def _empty_everything(context: AppContext) -> None:
+    tables = [table.name for table in reversed(SQLModel.metadata.sorted_tables)]
+    async with context.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            await connection.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))
+        else:
+            for table in tables:
+                await connection.execute(text(f"DELETE FROM {table}"))  # noqa: S608
+    if context.redis is not None:
+        await context.redis.flushdb()
+
+
+@pytest.fixture
+def client(harness: Harness) -> httpx.AsyncClient:
+    return harness.client
+
+
+@pytest.fixture
+async def redis() -> AsyncIterator[Redis]:
+    connection = Redis.from_url(REDIS_URL, decode_responses=True)
+    yield connection
+    await connection.aclose()
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    path = Path(os.environ.get("BOOKLY_TEST_ARTIFACTS", "var/test-artifacts"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
