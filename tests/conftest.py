@@ -74,7 +74,7 @@ def settings(database_url: str) -> Settings:
         environment="test",
         database_url=database_url,
         redis_url=REDIS_URL if BACKEND == "postgres" else None,
-        jwt_secret="test-secret-" + "x" * 40,
+        jwt_secret="test-secret-" + "x" * 64,
     )
 
 

@@ -42,19 +42,20 @@ async def _authenticate(
     now = context.clock()
     claims = read_token(context.settings, credentials.credentials, TokenType.ACCESS, now)
     if context.denylist is not None:
+        # The shared denylist answers first, so a Redis outage fails closed (503).
         await context.denylist.ensure_live(db, claims.sid, now)
-        user = await db.get(User, claims.user_uid)
-    else:
-        row = (
-            await db.execute(
-                select(User, col(AuthSession.revoked_at))
-                .join(AuthSession, col(AuthSession.user_uid) == col(User.uid))
-                .where(col(AuthSession.sid) == claims.sid, col(User.uid) == claims.user_uid)
-            )
-        ).first()
-        if row is not None and row.revoked_at is not None:
-            raise TokenRevoked("This session has been signed out.")
-        user = row.User if row is not None else None
+    # One query loads the user through its session row: the token's session must still exist,
+    # belong to this user, and be live in the database too.
+    row = (
+        await db.execute(
+            select(User, col(AuthSession.revoked_at))
+            .join(AuthSession, col(AuthSession.user_uid) == col(User.uid))
+            .where(col(AuthSession.sid) == claims.sid, col(User.uid) == claims.user_uid)
+        )
+    ).first()
+    if row is not None and row.revoked_at is not None:
+        raise TokenRevoked("This session has been signed out.")
+    user = row.User if row is not None else None
     if user is None:
         raise InvalidToken("The token's account no longer exists.")
     if not user.is_active:
