@@ -1,0 +1,80 @@
+"""The `bookly` command, run as a real process against the test database."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bookly.models import Role, User
+from tests.conftest import Harness
+from tests.factories import sign_up
+
+BOOKLY = str(Path(sys.executable).with_name("bookly"))
+
+
+def _bookly(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": ""}
+    return subprocess.run(
+        [BOOKLY, *args], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+@pytest.mark.parametrize("command", ["serve", "migrate", "create-admin"])
+def test_every_command_explains_itself(command: str) -> None:
+    result = subprocess.run(
+        [BOOKLY, command, "--help"], capture_output=True, text=True, timeout=30, check=False
+    )
+    assert result.returncode == 0
+    assert "Usage" in result.stdout
+    assert len(result.stdout.splitlines()) > 4
+
+
+async def _stored(harness: Harness, email: str) -> User | None:
+    async with harness.context.sessionmaker() as db:
+        return await db.scalar(select(User).where(User.email == email))  # type: ignore[arg-type]
+
+
+async def test_create_admin_makes_a_verified_admin_who_can_log_in(
+    harness: Harness, database_url: str
+) -> None:
+    result = _bookly(
+        database_url, "create-admin", "--email", "Boss@Example.com", "--username", "boss",
+        "--password", "a-strong-admin-password",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    stored = await _stored(harness, "boss@example.com")
+    assert stored is not None
+    assert (stored.role, stored.is_verified) == (Role.ADMIN, True)
+    login = await harness.client.post(
+        "/api/v1/auth/login",
+        json={"email": "boss@example.com", "password": "a-strong-admin-password"},
+    )
+    assert login.status_code == 200
+
+
+async def test_create_admin_refuses_a_weak_password(harness: Harness, database_url: str) -> None:
+    result = _bookly(
+        database_url, "create-admin", "--email", "weak@example.com", "--username", "weak",
+        "--password", "short",
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "password" in (result.stderr + result.stdout).lower()
+    assert await _stored(harness, "weak@example.com") is None
+
+
+async def test_create_admin_promotes_an_existing_account(
+    harness: Harness, database_url: str
+) -> None:
+    account = await sign_up(harness.client)
+    result = _bookly(
+        database_url, "create-admin", "--email", account.email, "--username", "ignored",
+        "--password", "whatever-long-password",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "Promoted" in result.stdout
+    stored = await _stored(harness, account.email)
+    assert stored is not None
+    assert (stored.role, stored.username) == (Role.ADMIN, account.username)
