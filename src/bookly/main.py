@@ -13,9 +13,10 @@ from bookly.core.context import AppContext
 from bookly.core.db import create_engine, create_sessionmaker
 from bookly.core.health import router as health_router
 from bookly.core.middleware import BodySizeLimitMiddleware, RequestIdAndHeadersMiddleware
+from bookly.core.openapi import install_openapi
 from bookly.core.pagination import CursorCodec
 from bookly.core.passwords import PasswordHasher
-from bookly.core.problems import Problem, install_problem_handlers
+from bookly.core.problems import install_problem_handlers
 from bookly.core.redis import create_redis
 from bookly.users.router import router as users_router
 
@@ -67,22 +68,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_router)
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIdAndHeadersMiddleware)
-    _document_problem_schema(app)
+    install_openapi(app)
     return app
-
-
-def _document_problem_schema(app: FastAPI) -> None:
-    """Register `Problem` under components, where every error response refers to it."""
-    original = app.openapi
-
-    def openapi() -> dict[str, object]:
-        if app.openapi_schema is None:
-            schema = original()
-            components = schema.setdefault("components", {}).setdefault("schemas", {})
-            components.setdefault(
-                "Problem", Problem.model_json_schema(ref_template="#/components/schemas/{model}")
-            )
-            app.openapi_schema = schema
-        return app.openapi_schema
-
-    app.openapi = openapi  # type: ignore[method-assign]

@@ -77,3 +77,15 @@ async def test_token_role_claim_follows_the_account(harness: Harness) -> None:
     await log_in(harness.client, account)
     me = await harness.client.get("/api/v1/users/me", headers=account.headers)
     assert me.json()["role"] == "admin"
+
+
+async def test_the_token_form_refuses_other_grants_and_empty_fields(harness: Harness) -> None:
+    account = await sign_up(harness.client)
+    for form in (
+        {"username": account.email, "password": PASSWORD, "grant_type": "client_credentials"},
+        {"username": "", "password": PASSWORD},
+        {"username": account.email, "password": ""},
+    ):
+        response = await harness.client.post("/api/v1/auth/token", data=form)
+        assert response.status_code == 422, form
+        assert response.json()["error_code"] == "validation_error"

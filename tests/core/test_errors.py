@@ -123,3 +123,9 @@ async def test_non_numeric_content_length(harness: Harness) -> None:
     )
     assert response.status_code == 400
     assert response.headers["content-type"] == PROBLEM
+
+
+async def test_405_lists_every_method_the_path_serves(harness: Harness) -> None:
+    response = await harness.client.put("/api/v1/users/me")
+    _assert_problem(response, 405, "method_not_allowed")
+    assert set(response.headers["allow"].split(", ")) == {"GET", "PATCH", "DELETE"}

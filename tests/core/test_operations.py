@@ -73,3 +73,12 @@ async def test_openapi_documents_problem_responses(harness: Harness) -> None:
     assert {"401", "503"} <= set(me)
     docs = await harness.client.get("/docs")
     assert docs.status_code == 200
+
+
+async def test_openapi_documents_the_problems_every_body_can_cause(harness: Harness) -> None:
+    schema = (await harness.client.get("/api/v1/openapi.json")).json()
+    signup = schema["paths"]["/api/v1/auth/signup"]["post"]["responses"]
+    assert {"400", "413", "415", "422", "500"} <= set(signup)
+    assert "ValidationIssue" in schema["components"]["schemas"]
+    scheme = next(iter(schema["components"]["securitySchemes"].values()))
+    assert scheme["flows"]["password"]["tokenUrl"] == "/api/v1/auth/token"

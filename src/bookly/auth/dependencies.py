@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy import select
 from sqlmodel import col
 
@@ -22,8 +22,13 @@ from bookly.core.errors import (
 )
 from bookly.models import AuthSession, Role, User
 
-# auto_error=False: a missing header must become our own 401 problem, not FastAPI's 403.
-_bearer = HTTPBearer(auto_error=False, description="An access token from `/api/v1/auth/login`.")
+# The password flow lets the interactive docs' Authorize button sign in through /auth/token.
+# auto_error=False: a missing header must become our own 401 problem document.
+_bearer = OAuth2PasswordBearer(
+    tokenUrl="/api/v1/auth/token",
+    auto_error=False,
+    description="An access token from `/api/v1/auth/login` or `/api/v1/auth/token`.",
+)
 
 
 @dataclass(frozen=True)
@@ -35,12 +40,12 @@ class Caller:
 async def _authenticate(
     context: ContextDep,
     db: SessionDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    access_token: Annotated[str | None, Depends(_bearer)],
 ) -> Caller:
-    if credentials is None:
+    if not access_token:
         raise NotAuthenticated("Send an access token as `Authorization: Bearer <token>`.")
     now = context.clock()
-    claims = read_token(context.settings, credentials.credentials, TokenType.ACCESS, now)
+    claims = read_token(context.settings, access_token, TokenType.ACCESS, now)
     if context.denylist is not None:
         # The shared denylist answers first, so a Redis outage fails closed (503).
         await context.denylist.ensure_live(db, claims.sid, now)

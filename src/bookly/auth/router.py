@@ -1,8 +1,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response, status
-from fastapi.security import OAuth2PasswordRequestForm
+from fastapi import APIRouter, Form, Request, Response, status
 
 from bookly.auth import service
 from bookly.auth.dependencies import CallerDep
@@ -11,6 +10,7 @@ from bookly.auth.schemas import (
     LoginOut,
     MessageOut,
     PasswordChangeIn,
+    PasswordGrantForm,
     RefreshIn,
     SessionOut,
     SignupIn,
@@ -67,12 +67,12 @@ async def login(body: LoginIn, request: Request, context: ContextDep, db: Sessio
     summary="OAuth2 password flow (the docs' Authorize button); `username` is the email",
 )
 async def token(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    form: Annotated[PasswordGrantForm, Form()],
     request: Request,
     context: ContextDep,
     db: SessionDep,
 ) -> TokenPair:
-    user = await service.authenticate(context, db, form.username[:320], form.password[:128])
+    user = await service.authenticate(context, db, form.username, form.password)
     return await service.start_session(context, db, user, _client(request))
 
 

@@ -1,6 +1,6 @@
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, EmailStr, Field, StringConstraints
 
@@ -24,6 +24,18 @@ class SignupIn(RequestBody):
 class LoginIn(RequestBody):
     email: EmailStr = Field(max_length=320)
     password: PasswordAttempt
+
+
+class PasswordGrantForm(BaseModel):
+    """The OAuth2 password grant as the docs' Authorize button sends it; `username` is the email.
+    Unknown form fields are ignored, as OAuth2 clients may send their own."""
+
+    grant_type: Literal["password"] | None = None
+    username: EmailStr = Field(max_length=320, description="The account's email address.")
+    password: PasswordAttempt
+    scope: Annotated[StorableText, StringConstraints(max_length=1000)] = ""
+    client_id: Annotated[StorableText, StringConstraints(max_length=255)] | None = None
+    client_secret: Annotated[StorableText, StringConstraints(max_length=255)] | None = None
 
 
 class RefreshIn(RequestBody):

@@ -12,6 +12,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, Response
+from starlette.routing import Match
 
 from bookly.core.errors import AppError, ServiceUnavailable
 
@@ -77,13 +78,27 @@ def _app_error(_: Request, exc: Exception) -> Response:
     )
 
 
-def _http_error(_: Request, exc: Exception) -> Response:
+def _http_error(request: Request, exc: Exception) -> Response:
     exc = cast(HTTPException, exc)
     status = exc.status_code
+    if status == 405:
+        exc.headers = {**(exc.headers or {}), "Allow": _allowed_methods(request)}
     phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
     detail = exc.detail if isinstance(exc.detail, str) else phrase
     code = _CODES_BY_STATUS.get(status, "internal_error" if status >= 500 else "bad_request")
     return problem_response(status, code, phrase, detail, headers=dict(exc.headers or {}))
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route serves at this path (Starlette names only the first route's)."""
+    return ", ".join(
+        method
+        for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL
+            for route in request.app.router.routes
+        )
+    )
 
 
 def _validation_error(request: Request, exc: Exception) -> Response:

@@ -9,7 +9,7 @@ from bookly.core.text import StorableText
 from bookly.models import Role
 
 Username = Annotated[
-    StorableText, StringConstraints(min_length=3, max_length=32, pattern=r"^[A-Za-z0-9_.\-]+$")
+    StorableText, StringConstraints(min_length=3, max_length=32, pattern=r"^[A-Za-z0-9_.-]+$")
 ]
 PersonName = Annotated[
     StorableText, StringConstraints(min_length=1, max_length=50, strip_whitespace=True)
