@@ -65,10 +65,14 @@ async def test_a_disabled_account_cannot_log_in(harness: Harness) -> None:
 
 
 async def test_login_body_is_validated(harness: Harness) -> None:
-    for body in ({"email": "x@example.com"}, {"email": "nope", "password": "x"}, {}):
+    for body in ({"email": "x@example.com"}, {"email": "", "password": "x"}, {}):
         response = await harness.client.post("/api/v1/auth/login", json=body)
         assert response.status_code == 422
         assert response.json()["error_code"] == "validation_error"
+    # Any other string is just an account that does not exist.
+    odd = await harness.client.post("/api/v1/auth/login", json={"email": "nope", "password": "x"})
+    assert odd.status_code == 401
+    assert odd.json()["error_code"] == "invalid_credentials"
 
 
 async def test_token_role_claim_follows_the_account(harness: Harness) -> None:

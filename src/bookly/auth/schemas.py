@@ -22,7 +22,8 @@ class SignupIn(RequestBody):
 
 
 class LoginIn(RequestBody):
-    email: EmailStr = Field(max_length=320)
+    # Not validated as an address: any string is just an unknown account (401, as for all).
+    email: Annotated[StorableText, StringConstraints(min_length=1, max_length=320)]
     password: PasswordAttempt
 
 
@@ -31,7 +32,9 @@ class PasswordGrantForm(BaseModel):
     Unknown form fields are ignored, as OAuth2 clients may send their own."""
 
     grant_type: Literal["password"] | None = None
-    username: EmailStr = Field(max_length=320, description="The account's email address.")
+    username: Annotated[StorableText, StringConstraints(min_length=1, max_length=320)] = Field(
+        description="The account's email address."
+    )
     password: PasswordAttempt
     scope: Annotated[StorableText, StringConstraints(max_length=1000)] = ""
     client_id: Annotated[StorableText, StringConstraints(max_length=255)] | None = None

@@ -8,8 +8,9 @@ from bookly.core.schemas import RequestBody
 from bookly.core.text import StorableText
 from bookly.models import Role
 
+# The pattern admits only ASCII, so no NUL or surrogate can get through.
 Username = Annotated[
-    StorableText, StringConstraints(min_length=3, max_length=32, pattern=r"^[A-Za-z0-9_.-]+$")
+    str, StringConstraints(min_length=3, max_length=32, pattern=r"^[A-Za-z0-9_.-]+$")
 ]
 PersonName = Annotated[
     StorableText, StringConstraints(min_length=1, max_length=50, strip_whitespace=True)
