@@ -8,6 +8,7 @@ from fastapi import APIRouter, FastAPI
 
 from bookly.auth.revocation import Denylist
 from bookly.auth.router import router as auth_router
+from bookly.books.router import router as books_router
 from bookly.core.config import Settings, get_settings
 from bookly.core.context import AppContext
 from bookly.core.db import create_engine, create_sessionmaker
@@ -61,6 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(auth_router)
     api.include_router(users_router)
+    api.include_router(books_router)
     app.include_router(api)
     app.include_router(health_router)
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
