@@ -18,6 +18,10 @@ from bookly.core.pagination import CursorCodec
 from bookly.core.passwords import PasswordHasher
 from bookly.core.problems import Problem, install_problem_handlers
 from bookly.core.redis import create_redis
+from bookly.reviews.router import book_reviews_router
+from bookly.reviews.router import router as reviews_router
+from bookly.tags.router import book_tags_router
+from bookly.tags.router import router as tags_router
 from bookly.users.router import router as users_router
 
 API_PREFIX = "/api/v1"
@@ -63,6 +67,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(auth_router)
     api.include_router(users_router)
     api.include_router(books_router)
+    api.include_router(book_reviews_router)
+    api.include_router(reviews_router)
+    api.include_router(book_tags_router)
+    api.include_router(tags_router)
     app.include_router(api)
     app.include_router(health_router)
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)

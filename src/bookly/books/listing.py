@@ -18,7 +18,7 @@ from bookly.core.errors import InvalidCursor
 from bookly.core.pagination import Page, PageParams, after_key
 from bookly.core.text import escape_like
 from bookly.models import Book, BookTag, Tag
-from bookly.models.book import SEARCH_CONFIG
+from bookly.models.book import SEARCH_CONFIG, books_table
 
 MAX_SEARCH_TERMS = 10
 
@@ -142,7 +142,7 @@ def _conditions(filters: BookFilters, on_postgresql: bool) -> list[ColumnElement
 
 
 def _search_vector() -> ColumnElement[Any]:
-    return Book.__table__.c.search_vector  # type: ignore[attr-defined,no-any-return]
+    return books_table.c.search_vector
 
 
 def _tsquery(q: str) -> ColumnElement[Any]:

@@ -182,3 +182,9 @@ class ReviewExists(Conflict):
 class TagExists(Conflict):
     error_code = "tag_exists"
     title = "Tag already exists"
+
+
+class TooManyTags(AppError):
+    status_code = 422
+    error_code = "validation_error"
+    title = "Too many tags"

@@ -1,7 +1,7 @@
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Column, Computed, Float, ForeignKey, Index, Integer, Uuid
+from sqlalchemy import Column, Computed, Float, ForeignKey, Index, Integer, Table, Uuid
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlmodel import Field, SQLModel
 
@@ -66,3 +66,7 @@ class Book(SQLModel, table=True):
     rating_avg: float = Field(default=0.0, sa_column=Column(Float, nullable=False, default=0.0))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+# The Core table, for relative updates and the search vector the mapper leaves out.
+books_table: Table = Book.__table__  # type: ignore[attr-defined]
