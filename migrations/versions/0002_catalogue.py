@@ -17,8 +17,9 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 _SEARCH_DOCUMENT = (
-    "to_tsvector('english'::regconfig, "
-    "coalesce(title, '') || ' ' || coalesce(author, '') || ' ' || coalesce(description, ''))"
+    "setweight(to_tsvector('english'::regconfig, coalesce(title, '')), 'A') || "
+    "setweight(to_tsvector('english'::regconfig, coalesce(author, '')), 'B') || "
+    "setweight(to_tsvector('english'::regconfig, coalesce(description, '')), 'C')"
 )
 
 

@@ -9,9 +9,10 @@ from bookly.core.db import UTCDateTime, utcnow
 
 # What full-text search reads on PostgreSQL; SQLite searches the same columns with LIKE.
 SEARCH_CONFIG = "english"
-_SEARCH_DOCUMENT = (
-    f"to_tsvector('{SEARCH_CONFIG}'::regconfig, "
-    "coalesce(title, '') || ' ' || coalesce(author, '') || ' ' || coalesce(description, ''))"
+# Title words weigh most in the ranking, then the author's, then the description's.
+_SEARCH_DOCUMENT = " || ".join(
+    f"setweight(to_tsvector('{SEARCH_CONFIG}'::regconfig, coalesce({column}, '')), '{weight}')"
+    for column, weight in (("title", "A"), ("author", "B"), ("description", "C"))
 )
 
 
