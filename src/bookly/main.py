@@ -8,6 +8,7 @@ from fastapi import APIRouter, FastAPI
 
 from bookly.auth.revocation import Denylist
 from bookly.auth.router import router as auth_router
+from bookly.books.router import router as books_router
 from bookly.core.config import Settings, get_settings
 from bookly.core.context import AppContext
 from bookly.core.db import create_engine, create_sessionmaker
@@ -18,11 +19,23 @@ from bookly.core.pagination import CursorCodec
 from bookly.core.passwords import PasswordHasher
 from bookly.core.problems import install_problem_handlers
 from bookly.core.redis import create_redis
+from bookly.reviews.router import book_reviews_router
+from bookly.reviews.router import router as reviews_router
+from bookly.tags.router import book_tags_router
+from bookly.tags.router import router as tags_router
 from bookly.users.router import router as users_router
 
 API_PREFIX = "/api/v1"
 # Every router served under API_PREFIX (tests walk these to find, e.g., every admin route).
-API_ROUTERS = (auth_router, users_router)
+API_ROUTERS = (
+    auth_router,
+    users_router,
+    books_router,
+    book_reviews_router,
+    reviews_router,
+    book_tags_router,
+    tags_router,
+)
 
 
 def create_context(settings: Settings) -> AppContext:
