@@ -3,6 +3,7 @@ ASVS v5 V15.3.3 (no mass assignment)."""
 
 import pytest
 
+from tests.catalogue.helpers import book_body, new_book, new_review
 from tests.conftest import Harness
 from tests.factories import admin, signup_body, user
 
@@ -67,3 +68,50 @@ async def test_public_profiles_never_carry_emails(harness: Harness) -> None:
     account = await user(harness.client, harness.context)
     response = await harness.client.get(f"/api/v1/users/{account.uid}")
     assert "email" not in response.json()
+
+
+BOOK_PRIVILEGED = [
+    "uid",
+    "owner",
+    "owner_uid",
+    "rating",
+    "rating_avg",
+    "rating_count",
+    "created_at",
+]
+
+
+@pytest.mark.parametrize("field", BOOK_PRIVILEGED)
+async def test_book_writes_take_no_server_owned_field(harness: Harness, field: str) -> None:
+    account = await user(harness.client, harness.context)
+    sneaky = {field: PRIVILEGED.get(field, "00000000-0000-0000-0000-000000000000")}
+    created = await harness.client.post(
+        "/api/v1/books/", json={**book_body(), **sneaky}, headers=account.headers
+    )
+    assert created.status_code == 422
+    book = await new_book(harness.client, account)
+    patched = await harness.client.patch(
+        f"/api/v1/books/{book['uid']}", json=sneaky, headers=account.headers
+    )
+    assert patched.status_code == 422
+    after = (await harness.client.get(f"/api/v1/books/{book['uid']}")).json()
+    assert after == book
+
+
+@pytest.mark.parametrize("field", ["uid", "user", "user_uid", "book_uid", "created_at"])
+async def test_review_writes_take_no_server_owned_field(harness: Harness, field: str) -> None:
+    owner = await user(harness.client, harness.context)
+    reviewer = await user(harness.client, harness.context)
+    book = await new_book(harness.client, owner)
+    sneaky = {field: "00000000-0000-0000-0000-000000000000"}
+    created = await harness.client.post(
+        f"/api/v1/books/{book['uid']}/reviews",
+        json={"rating": 5, "review_text": "Great.", **sneaky},
+        headers=reviewer.headers,
+    )
+    assert created.status_code == 422
+    review = await new_review(harness.client, reviewer, book["uid"])
+    patched = await harness.client.patch(
+        f"/api/v1/reviews/{review['uid']}", json=sneaky, headers=reviewer.headers
+    )
+    assert patched.status_code == 422
