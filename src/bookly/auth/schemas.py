@@ -35,6 +35,22 @@ class PasswordChangeIn(RequestBody):
     new_password: Password
 
 
+EmailLinkToken = Annotated[StorableText, StringConstraints(min_length=1, max_length=1024)]
+
+
+class VerifyIn(RequestBody):
+    token: EmailLinkToken
+
+
+class PasswordResetRequestIn(RequestBody):
+    email: EmailStr = Field(max_length=320)
+
+
+class PasswordResetConfirmIn(RequestBody):
+    token: EmailLinkToken
+    new_password: Password
+
+
 class TokenPair(BaseModel):
     access_token: str
     refresh_token: str

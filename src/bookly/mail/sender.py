@@ -1,0 +1,62 @@
+"""Where composed emails go: an SMTP server (fastapi-mail), or `.eml` files for development."""
+
+import logging
+import os
+import tempfile
+from email.message import Message
+from pathlib import Path
+from typing import Protocol
+
+import anyio
+from fastapi_mail.connection import Connection
+
+from bookly.core.config import Settings
+from bookly.mail.messages import compose, connection_config
+from bookly.models import OutboxMessage
+
+logger = logging.getLogger("bookly.mail")
+
+
+class Sender(Protocol):
+    async def send(self, row: OutboxMessage) -> None:
+        """Deliver the row's email or raise; the caller records the failure and retries."""
+
+
+class SmtpSender:
+    """Sends through MAIL_SERVER with fastapi-mail (STARTTLS/SSL and login as configured)."""
+
+    def __init__(self, settings: Settings):
+        self._config = connection_config(settings)
+
+    async def send(self, row: OutboxMessage) -> None:
+        message = await compose(self._config, row)
+        async with Connection(self._config) as connection:
+            await connection.session.send_message(message)
+
+
+class FileSender:
+    """The embedded default: each email becomes an `.eml` file under MAIL_DIR, and a log line
+    names it, so a developer can open the links without any mail server."""
+
+    def __init__(self, settings: Settings):
+        self._config = connection_config(settings)
+        self._directory = settings.mail_dir
+
+    async def send(self, row: OutboxMessage) -> None:
+        message = await compose(self._config, row)
+        path = await anyio.to_thread.run_sync(self._write, row, message)
+        logger.info("Email %r to %s written to %s", message["Subject"], row.recipient, path)
+
+    def _write(self, row: OutboxMessage, message: Message) -> Path:
+        self._directory.mkdir(parents=True, exist_ok=True)
+        path = self._directory / f"{row.created_at:%Y%m%dT%H%M%S}-{row.template}-{row.id}.eml"
+        # Write then rename: a reader never sees half a file, a retry simply replaces it.
+        descriptor, partial = tempfile.mkstemp(dir=self._directory, suffix=".part")
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(message.as_bytes())
+        Path(partial).replace(path)
+        return path.resolve()
+
+
+def create_sender(settings: Settings) -> Sender:
+    return SmtpSender(settings) if settings.mail_server else FileSender(settings)
