@@ -122,8 +122,8 @@ def link_in(message: Message) -> str:
     return match.group(1)
 
 
-def token_in(message: Message) -> str:
-    return parse_qs(urlsplit(link_in(message)).query)["token"][0]
+def token_in_link(link: str) -> str:
+    return parse_qs(urlsplit(link).query)["token"][0]
 
 
 def messages_to(smtp: SmtpServer, recipient: str) -> list[Message]:

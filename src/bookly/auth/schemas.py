@@ -8,7 +8,11 @@ from bookly.core.schemas import RequestBody
 from bookly.core.text import StorableText
 from bookly.users.schemas import PersonName, Username, UserOut
 
-Password = Annotated[StorableText, StringConstraints(min_length=8, max_length=128)]
+PASSWORD_MIN_LENGTH, PASSWORD_MAX_LENGTH = 8, 128
+Password = Annotated[
+    StorableText,
+    StringConstraints(min_length=PASSWORD_MIN_LENGTH, max_length=PASSWORD_MAX_LENGTH),
+]
 # Only for checking a password someone already has: no strength rule applies.
 PasswordAttempt = Annotated[StorableText, StringConstraints(min_length=1, max_length=128)]
 

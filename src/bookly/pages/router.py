@@ -17,7 +17,7 @@ from fastapi.templating import Jinja2Templates
 from pydantic import TypeAdapter, ValidationError
 
 from bookly.auth import email_service
-from bookly.auth.schemas import Password
+from bookly.auth.schemas import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, Password
 from bookly.core.context import ContextDep
 from bookly.core.db import SessionDep
 from bookly.core.errors import InvalidLink
@@ -36,7 +36,6 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",
 }
 _password = TypeAdapter(Password)
-MIN_PASSWORD, MAX_PASSWORD = 8, 128
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 
@@ -52,7 +51,7 @@ class _Field:
 
 
 _FIELDS = (
-    _Field("new_password", "New password", f"At least {MIN_PASSWORD} characters."),
+    _Field("new_password", "New password", f"At least {PASSWORD_MIN_LENGTH} characters."),
     _Field("confirm_password", "Confirm new password", "Type the same password again."),
 )
 
@@ -80,8 +79,8 @@ def _reset_form(
         fields=_FIELDS,
         errors=errors,
         focus=next(iter(errors), "new_password"),
-        min_length=MIN_PASSWORD,
-        max_length=MAX_PASSWORD,
+        min_length=PASSWORD_MIN_LENGTH,
+        max_length=PASSWORD_MAX_LENGTH,
     )
 
 
@@ -91,15 +90,12 @@ def _password_errors(new_password: str, confirm_password: str) -> dict[str, str]
         _password.validate_python(new_password)
     except ValidationError as error:
         issue = error.errors()[0]
-        messages = {
-            "string_too_short": f"Use at least {MIN_PASSWORD} characters.",
-            "string_too_long": f"Use at most {MAX_PASSWORD} characters.",
-        }
-        return {
-            "new_password": messages.get(
-                issue["type"], f"This password cannot be used: {issue['msg']}."
-            )
-        }
+        limits = issue.get("ctx", {})
+        if issue["type"].endswith("too_short"):
+            return {"new_password": f"Use at least {limits['min_length']} characters."}
+        if issue["type"].endswith("too_long"):
+            return {"new_password": f"Use at most {limits['max_length']} characters."}
+        return {"new_password": f"This password cannot be used: {issue['msg']}."}
     if new_password != confirm_password:
         return {"confirm_password": "The two passwords do not match."}
     return {}
