@@ -181,6 +181,34 @@ async def test_a_stopping_dispatcher_gives_back_the_messages_it_did_not_try(
     assert smtp.received() == []
 
 
+class _DiesWhileSending:
+    """Stands in for a dispatcher process that dies mid-send (SMTP is not what is replaced)."""
+
+    async def send(self, row: OutboxMessage) -> None:
+        raise SystemExit("killed")
+
+
+async def test_emails_claimed_by_a_dispatcher_that_died_are_sent_once_the_claim_expires(
+    harness: Harness, smtp: SmtpServer
+) -> None:
+    context = harness.context
+    account = await sign_up(harness.client)
+    with pytest.raises(SystemExit):
+        await Dispatcher(context, sender=_DiesWhileSending()).drain()
+    survivor = Dispatcher(context)
+    await survivor.drain()
+    assert smtp.received() == []  # still claimed by the dead one
+
+    settings = context.settings
+    lease = settings.mail_timeout_seconds * 6 * settings.outbox_batch_size
+    harness.clock.advance(seconds=lease)
+    await survivor.drain()
+    [message] = await smtp.wait_for(1)
+    assert message["To"] == account.email
+    [row] = await outbox_rows(context)
+    assert (row.status, row.attempts) == ("sent", 2)
+
+
 async def test_without_mail_server_emails_are_written_as_eml_files_and_logged(
     harness: Harness, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

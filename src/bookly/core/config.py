@@ -57,7 +57,7 @@ class Settings(BaseSettings):
     # OUTBOX_DRAIN_IN_PROCESS is false (set it false where workers run).
     outbox_drain_in_process: bool = True
     outbox_poll_seconds: float = Field(default=1.0, gt=0, le=60)
-    outbox_batch_size: int = Field(default=20, ge=1, le=1000)
+    outbox_batch_size: int = Field(default=10, ge=1, le=1000)
     outbox_max_attempts: int = Field(default=8, ge=1, le=100)
     outbox_retry_base_seconds: float = Field(default=5.0, gt=0)
     outbox_retry_max_seconds: float = Field(default=3600.0, gt=0)

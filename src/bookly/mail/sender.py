@@ -3,15 +3,16 @@
 import logging
 import os
 import tempfile
-from email.message import Message
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Protocol
 
 import anyio
+from fastapi_mail import ConnectionConfig
 from fastapi_mail.connection import Connection
 
 from bookly.core.config import Settings
-from bookly.mail.messages import compose, connection_config
+from bookly.mail.messages import compose
 from bookly.models import OutboxMessage
 
 logger = logging.getLogger("bookly.mail")
@@ -22,14 +23,34 @@ class Sender(Protocol):
         """Deliver the row's email or raise; the caller records the failure and retries."""
 
 
+def _connection_config(settings: Settings, server: str) -> ConnectionConfig:
+    """fastapi-mail's settings, from Bookly's (given in full, so the environment adds nothing)."""
+    return ConnectionConfig(
+        MAIL_SERVER=server,
+        MAIL_PORT=settings.mail_port,
+        MAIL_USERNAME=settings.mail_username,
+        MAIL_PASSWORD=settings.mail_password,
+        MAIL_FROM=settings.mail_from,
+        MAIL_FROM_NAME=settings.mail_from_name,
+        MAIL_STARTTLS=settings.mail_starttls,
+        MAIL_SSL_TLS=settings.mail_ssl_tls,
+        USE_CREDENTIALS=bool(settings.mail_username),
+        VALIDATE_CERTS=True,
+        SUPPRESS_SEND=0,
+        TIMEOUT=settings.mail_timeout_seconds,
+        TEMPLATE_FOLDER=None,
+    )
+
+
 class SmtpSender:
     """Sends through MAIL_SERVER with fastapi-mail (STARTTLS/SSL and login as configured)."""
 
-    def __init__(self, settings: Settings):
-        self._config = connection_config(settings)
+    def __init__(self, settings: Settings, server: str):
+        self._settings = settings
+        self._config = _connection_config(settings, server)
 
     async def send(self, row: OutboxMessage) -> None:
-        message = await compose(self._config, row)
+        message = compose(self._settings, row)
         async with Connection(self._config) as connection:
             await connection.session.send_message(message)
 
@@ -39,15 +60,15 @@ class FileSender:
     names it, so a developer can open the links without any mail server."""
 
     def __init__(self, settings: Settings):
-        self._config = connection_config(settings)
+        self._settings = settings
         self._directory = settings.mail_dir
 
     async def send(self, row: OutboxMessage) -> None:
-        message = await compose(self._config, row)
+        message = compose(self._settings, row)
         path = await anyio.to_thread.run_sync(self._write, row, message)
         logger.info("Email %r to %s written to %s", message["Subject"], row.recipient, path)
 
-    def _write(self, row: OutboxMessage, message: Message) -> Path:
+    def _write(self, row: OutboxMessage, message: EmailMessage) -> Path:
         self._directory.mkdir(parents=True, exist_ok=True)
         path = self._directory / f"{row.created_at:%Y%m%dT%H%M%S}-{row.template}-{row.id}.eml"
         # Write then rename: a reader never sees half a file, a retry simply replaces it.
@@ -59,4 +80,6 @@ class FileSender:
 
 
 def create_sender(settings: Settings) -> Sender:
-    return SmtpSender(settings) if settings.mail_server else FileSender(settings)
+    if settings.mail_server:
+        return SmtpSender(settings, settings.mail_server)
+    return FileSender(settings)
