@@ -2,6 +2,8 @@
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from email import message_from_bytes
 from pathlib import Path
@@ -183,6 +185,10 @@ async def test_a_stopping_dispatcher_gives_back_the_messages_it_did_not_try(
 
 class _DiesWhileSending:
     """Stands in for a dispatcher process that dies mid-send (SMTP is not what is replaced)."""
+
+    @asynccontextmanager
+    async def connect(self) -> AsyncIterator["_DiesWhileSending"]:
+        yield self
 
     async def send(self, row: OutboxMessage) -> None:
         raise SystemExit("killed")

@@ -21,13 +21,17 @@ from sqlmodel import col
 
 from bookly.core.context import AppContext
 from bookly.mail.messages import MailTemplate
-from bookly.mail.sender import Sender, create_sender
+from bookly.mail.sender import Delivery, Sender, create_sender
 from bookly.models import OutboxMessage, OutboxStatus
 
 logger = logging.getLogger("bookly.mail")
 
 # The longest SMTP exchange: connect, EHLO, STARTTLS, login, send and quit, each timing out.
 _SMTP_STEPS = 6
+
+
+def _describe(error: Exception) -> str:
+    return f"{type(error).__name__}: {error}"[:2000]
 
 
 def enqueue(
@@ -83,11 +87,20 @@ class Dispatcher:
     async def dispatch_batch(self, stop: asyncio.Event | None = None) -> int:
         """Claim a batch of due messages and try each once; returns how many were claimed."""
         batch = await self._claim()
-        for position, row in enumerate(batch):
-            if stop is not None and stop.is_set():
-                await self._release(batch[position:])
-                break
-            await self._dispatch(row)
+        pending = list(batch)
+        if not pending:
+            return 0
+        try:
+            async with self._sender.connect() as delivery:
+                while pending:
+                    if stop is not None and stop.is_set():
+                        await self._release(pending)
+                        break
+                    await self._dispatch(delivery, pending.pop(0))
+        except Exception as error:
+            # No connection (SMTP down, refused login): every message not yet tried failed.
+            for row in pending:
+                await self._failed(row, _describe(error))
         return len(batch)
 
     async def _claim(self) -> list[OutboxMessage]:
@@ -114,12 +127,12 @@ class Dispatcher:
             )
             return list(claimed.all())
 
-    async def _dispatch(self, row: OutboxMessage) -> None:
+    async def _dispatch(self, delivery: Delivery, row: OutboxMessage) -> None:
         try:
-            await self._sender.send(row)
+            await delivery.send(row)
         except Exception as error:
-            # Any failure (refused connection, timeout, rejected recipient) is retried alike.
-            await self._failed(row, f"{type(error).__name__}: {error}"[:2000])
+            # Any failure (timeout, dropped connection, rejected recipient) is retried alike.
+            await self._failed(row, _describe(error))
         else:
             await self._record(row, status=OutboxStatus.SENT, sent_at=self._context.clock())
             logger.info("Sent %s email %s to %s", row.template, row.message_id, row.recipient)

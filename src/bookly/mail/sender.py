@@ -3,11 +3,14 @@
 import logging
 import os
 import tempfile
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Protocol
 
 import anyio
+from aiosmtplib import SMTP
 from fastapi_mail import ConnectionConfig
 from fastapi_mail.connection import Connection
 
@@ -18,9 +21,14 @@ from bookly.models import OutboxMessage
 logger = logging.getLogger("bookly.mail")
 
 
-class Sender(Protocol):
+class Delivery(Protocol):
     async def send(self, row: OutboxMessage) -> None:
         """Deliver the row's email or raise; the caller records the failure and retries."""
+
+
+class Sender(Protocol):
+    def connect(self) -> AbstractAsyncContextManager[Delivery]:
+        """One connection for a batch of emails (SMTP login and TLS once, not per email)."""
 
 
 def _connection_config(settings: Settings, server: str) -> ConnectionConfig:
@@ -49,10 +57,19 @@ class SmtpSender:
         self._settings = settings
         self._config = _connection_config(settings, server)
 
-    async def send(self, row: OutboxMessage) -> None:
-        message = compose(self._settings, row)
+    @asynccontextmanager
+    async def connect(self) -> AsyncIterator[Delivery]:
         async with Connection(self._config) as connection:
-            await connection.session.send_message(message)
+            yield _SmtpDelivery(self._settings, connection.session)
+
+
+class _SmtpDelivery:
+    def __init__(self, settings: Settings, smtp: SMTP):
+        self._settings = settings
+        self._smtp = smtp
+
+    async def send(self, row: OutboxMessage) -> None:
+        await self._smtp.send_message(compose(self._settings, row))
 
 
 class FileSender:
@@ -62,6 +79,10 @@ class FileSender:
     def __init__(self, settings: Settings):
         self._settings = settings
         self._directory = settings.mail_dir
+
+    @asynccontextmanager
+    async def connect(self) -> AsyncIterator[Delivery]:
+        yield self
 
     async def send(self, row: OutboxMessage) -> None:
         message = compose(self._settings, row)
