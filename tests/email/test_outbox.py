@@ -9,15 +9,18 @@ from email import message_from_bytes
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from pydantic import SecretStr
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
+from bookly.core.config import Settings
 from bookly.core.context import AppContext
 from bookly.mail.messages import MailTemplate
 from bookly.mail.outbox import Dispatcher, enqueue
-from bookly.models import OutboxMessage, OutboxStatus
+from bookly.main import create_app
+from bookly.models import OutboxMessage, OutboxStatus, User
 from tests.conftest import Harness
 from tests.email.conftest import (
     SmtpServer,
@@ -74,6 +77,27 @@ async def test_links_come_from_public_base_url_never_from_the_host_header(
     [message] = await smtp.wait_for(1)
     assert "evil.example" not in message.as_string()
     assert link_in(message).startswith("https://bookly.example.org/")
+
+
+async def test_by_default_the_api_process_sends_its_own_emails(
+    settings: Settings, smtp: SmtpServer
+) -> None:
+    app = create_app(
+        settings.model_copy(update={"outbox_drain_in_process": True, "outbox_poll_seconds": 0.05})
+    )
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://bookly.test") as client:
+            body = signup_body()
+            assert (await client.post("/api/v1/auth/signup", json=body)).status_code == 201
+            [message] = await smtp.wait_for(1)
+            assert message["To"] == body["email"].lower()
+        context: AppContext = app.state.context
+        [row] = await outbox_rows(context)
+        assert row.status == "sent"
+        async with context.engine.begin() as connection:
+            await connection.execute(delete(User))
+            await connection.execute(delete(OutboxMessage))
 
 
 async def test_a_change_that_rolls_back_leaves_no_email_and_a_commit_always_has_one(
