@@ -98,6 +98,12 @@ def dispatcher(harness: Harness) -> Dispatcher:
     return Dispatcher(harness.context)
 
 
+async def drain(dispatcher: Dispatcher) -> None:
+    """Dispatch until no message is due."""
+    while await dispatcher.dispatch_batch():
+        pass
+
+
 def text_part(message: Message) -> str:
     for part in message.walk():
         if part.get_content_type() == "text/plain":

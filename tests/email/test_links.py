@@ -10,6 +10,7 @@ from bookly.mail.outbox import Dispatcher
 from tests.conftest import Harness
 from tests.email.conftest import (
     SmtpServer,
+    drain,
     link_in,
     messages_to,
     outbox_rows,
@@ -25,7 +26,7 @@ async def _latest_token(
     smtp: SmtpServer, dispatcher: Dispatcher, recipient: str, page: str = "verify-email"
 ) -> str:
     """The token of the newest link to `page` sent to `recipient`."""
-    await dispatcher.drain()
+    await drain(dispatcher)
     links = [link_in(m) for m in messages_to(smtp, recipient) if f"/{page}?" in link_in(m)]
     return token_in_link(links[-1])
 
@@ -235,7 +236,7 @@ async def test_reset_request_does_not_tell_whether_the_account_exists(
 ) -> None:
     client = harness.client
     account = await sign_up(client)
-    await dispatcher.drain()  # the signup email, out of the way
+    await drain(dispatcher)  # the signup email, out of the way
 
     known = await _request_reset(client, account.email.upper())
     unknown = await _request_reset(client, "nobody-here@example.com")
@@ -248,5 +249,5 @@ async def test_reset_request_does_not_tell_whether_the_account_exists(
     assert [row.recipient for row in rows if row.template == "reset_password"] == [account.email]
     assert len(smtp.received()) == 1  # no SMTP work in either request
 
-    await dispatcher.drain()
+    await drain(dispatcher)
     assert [m["To"] for m in smtp.received()] == [account.email, account.email]

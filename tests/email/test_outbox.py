@@ -24,6 +24,7 @@ from bookly.models import OutboxMessage, OutboxStatus, User
 from tests.conftest import Harness
 from tests.email.conftest import (
     SmtpServer,
+    drain,
     free_port,
     html_part,
     link_in,
@@ -47,7 +48,7 @@ async def test_signup_queues_one_email_that_smtp_receives_with_its_message_id(
     assert (row.template, row.recipient, row.status) == ("verify_email", account.email, "queued")
     assert smtp.received() == []  # nothing is sent in the request
 
-    await dispatcher.drain()
+    await drain(dispatcher)
 
     [message] = await smtp.wait_for(1)
     assert message["Message-ID"] == row.message_id
@@ -73,7 +74,7 @@ async def test_links_come_from_public_base_url_never_from_the_host_header(
         headers={"Host": "evil.example", "X-Forwarded-Host": "evil.example"},
     )
     assert response.status_code == 201
-    await dispatcher.drain()
+    await drain(dispatcher)
     [message] = await smtp.wait_for(1)
     assert "evil.example" not in message.as_string()
     assert link_in(message).startswith("https://bookly.example.org/")
@@ -136,7 +137,7 @@ async def test_smtp_down_signup_still_succeeds_and_the_email_arrives_once_it_is_
     smtp.stop()
     account = await sign_up(harness.client)  # 201: the request never talks to SMTP
 
-    await dispatcher.drain()
+    await drain(dispatcher)
     [row] = await outbox_rows(harness.context)
     assert (row.status, row.attempts) == ("queued", 1)
     assert row.last_error
@@ -145,14 +146,14 @@ async def test_smtp_down_signup_still_succeeds_and_the_email_arrives_once_it_is_
     assert row.next_attempt_at == harness.clock() + timedelta(seconds=base)
 
     smtp.start()
-    await dispatcher.drain()  # not due yet: backing off
+    await drain(dispatcher)  # not due yet: backing off
     assert smtp.received() == []
 
     harness.clock.advance(seconds=base)
-    await dispatcher.drain()
+    await drain(dispatcher)
     [message] = await smtp.wait_for(1)
     assert message["To"] == account.email
-    await dispatcher.drain()
+    await drain(dispatcher)
     assert len(messages_to(smtp, account.email)) == 1
     [row] = await outbox_rows(harness.context)
     assert (row.status, row.attempts) == ("sent", 2)
@@ -171,14 +172,14 @@ async def test_retries_back_off_exponentially_then_the_message_is_dead_with_its_
 
     delays = []
     for _ in range(3):
-        await dispatcher.drain()
+        await drain(dispatcher)
         [row] = await outbox_rows(context)
         delay = (row.next_attempt_at - harness.clock()).total_seconds()
         delays.append(delay)
         harness.clock.advance(seconds=delay)
     assert delays == [10, 20, 40]
 
-    await dispatcher.drain()  # the fourth and last attempt
+    await drain(dispatcher)  # the fourth and last attempt
     [row] = await outbox_rows(context)
     assert (row.status, row.attempts) == (OutboxStatus.DEAD, 4)
     assert row.last_error
@@ -187,7 +188,7 @@ async def test_retries_back_off_exponentially_then_the_message_is_dead_with_its_
 
     smtp.start()
     harness.clock.advance(days=1)
-    await dispatcher.drain()
+    await drain(dispatcher)
     assert smtp.received() == []  # dead stays dead
 
 
@@ -224,15 +225,15 @@ async def test_emails_claimed_by_a_dispatcher_that_died_are_sent_once_the_claim_
     context = harness.context
     account = await sign_up(harness.client)
     with pytest.raises(SystemExit):
-        await Dispatcher(context, sender=_DiesWhileSending()).drain()
+        await drain(Dispatcher(context, sender=_DiesWhileSending()))
     survivor = Dispatcher(context)
-    await survivor.drain()
+    await drain(survivor)
     assert smtp.received() == []  # still claimed by the dead one
 
     settings = context.settings
     lease = settings.mail_timeout_seconds * 6 * settings.outbox_batch_size
     harness.clock.advance(seconds=lease)
-    await survivor.drain()
+    await drain(survivor)
     [message] = await smtp.wait_for(1)
     assert message["To"] == account.email
     [row] = await outbox_rows(context)
@@ -248,7 +249,7 @@ async def test_without_mail_server_emails_are_written_as_eml_files_and_logged(
     )
     account = await sign_up(harness.client)
     with caplog.at_level(logging.INFO, logger="bookly.mail"):
-        await Dispatcher(context).drain()
+        await drain(Dispatcher(context))
 
     [path] = (tmp_path / "mail").glob("*.eml")
     assert str(path) in caplog.text
@@ -294,7 +295,7 @@ async def test_mail_from_and_credentials_are_honoured(harness: Harness) -> None:
         context.settings = base.model_copy(
             update={"mail_username": "mailer", "mail_password": SecretStr("wrong")}
         )
-        await Dispatcher(context).drain()
+        await drain(Dispatcher(context))
         [row] = await outbox_rows(context)
         assert row.status == "queued"
         assert row.last_error
@@ -304,7 +305,7 @@ async def test_mail_from_and_credentials_are_honoured(harness: Harness) -> None:
             update={"mail_username": "mailer", "mail_password": SecretStr("s3cret-pass")}
         )
         harness.clock.advance(hours=1)
-        await Dispatcher(context).drain()
+        await drain(Dispatcher(context))
         [message] = await server.wait_for(1)
         assert message["From"] == "Bookly Accounts <accounts@books.example.net>"
         assert message["Message-ID"].endswith("@books.example.net>")
@@ -327,7 +328,7 @@ async def test_tls_settings_are_honoured(
         update={"mail_starttls": False, "mail_ssl_tls": False, option: True}
     )
     await sign_up(harness.client)
-    await Dispatcher(context).drain()
+    await drain(Dispatcher(context))
     [row] = await outbox_rows(context)
     assert row.status == "queued"
     assert row.last_error

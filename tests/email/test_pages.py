@@ -8,14 +8,14 @@ import httpx
 
 from bookly.mail.outbox import Dispatcher
 from tests.conftest import Harness
-from tests.email.conftest import SmtpServer, link_in, messages_to, token_in_link
+from tests.email.conftest import SmtpServer, drain, link_in, messages_to, token_in_link
 from tests.factories import log_in, sign_up
 
 NEW_PASSWORD = "a-brand-new-passphrase"
 
 
 async def _link(smtp: SmtpServer, dispatcher: Dispatcher, recipient: str, page: str) -> str:
-    await dispatcher.drain()
+    await drain(dispatcher)
     links = [link_in(m) for m in messages_to(smtp, recipient) if f"/{page}?" in link_in(m)]
     return links[-1]
 

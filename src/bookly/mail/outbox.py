@@ -79,11 +79,6 @@ class Dispatcher:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), self._settings.outbox_poll_seconds)
 
-    async def drain(self) -> None:
-        """Dispatch until no message is due (used by tests and one-off runs)."""
-        while await self.dispatch_batch():
-            pass
-
     async def dispatch_batch(self, stop: asyncio.Event | None = None) -> int:
         """Claim a batch of due messages and try each once; returns how many were claimed."""
         batch = await self._claim()
@@ -95,7 +90,7 @@ class Dispatcher:
                 while pending:
                     if stop is not None and stop.is_set():
                         await self._release(pending)
-                        break
+                        pending.clear()
                     await self._dispatch(delivery, pending.pop(0))
         except Exception as error:
             # No connection (SMTP down, refused login): every message not yet tried failed.
