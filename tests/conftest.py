@@ -75,6 +75,8 @@ def settings(database_url: str) -> Settings:
         database_url=database_url,
         redis_url=REDIS_URL if BACKEND == "postgres" else None,
         jwt_secret="test-secret-" + "x" * 64,
+        # Tests dispatch the outbox themselves (tests/email); nothing sends behind their back.
+        outbox_drain_in_process=False,
     )
 
 

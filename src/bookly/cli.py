@@ -1,4 +1,4 @@
-"""The `bookly` command: serve, migrate, create-admin."""
+"""The `bookly` command: serve, migrate, worker, create-admin."""
 
 import asyncio
 from pathlib import Path
@@ -14,7 +14,8 @@ from sqlmodel import col
 
 from bookly.auth.schemas import SignupIn
 from bookly.core.config import get_settings
-from bookly.main import create_context
+from bookly.mail.worker import run_worker
+from bookly.main import configure_logging, create_context
 from bookly.models import Role, User
 
 app = typer.Typer(help="Bookly, the book-review API.", no_args_is_help=True)
@@ -59,6 +60,15 @@ def serve(
         server_header=False,
         log_level=settings.log_level.lower(),
     )
+
+
+@app.command()
+def worker() -> None:
+    """Send queued emails until stopped (SIGTERM or Ctrl-C). Where workers run, set
+    OUTBOX_DRAIN_IN_PROCESS=false for the API processes."""
+    settings = get_settings()
+    configure_logging(settings)
+    asyncio.run(run_worker(create_context(settings)))
 
 
 @app.command("create-admin")

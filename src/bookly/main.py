@@ -1,6 +1,7 @@
 """The application factory: the lifespan owns the engine and Redis; routers, handlers and
 middleware are mounted here and nowhere else."""
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -19,6 +20,8 @@ from bookly.core.pagination import CursorCodec
 from bookly.core.passwords import PasswordHasher
 from bookly.core.problems import install_problem_handlers
 from bookly.core.redis import create_redis
+from bookly.mail.worker import drain_in_process
+from bookly.pages.router import router as pages_router
 from bookly.reviews.router import book_reviews_router
 from bookly.reviews.router import router as reviews_router
 from bookly.tags.router import book_tags_router
@@ -52,15 +55,25 @@ def create_context(settings: Settings) -> AppContext:
     )
 
 
+def configure_logging(settings: Settings) -> None:
+    """Bookly's own log lines (e.g. where an email was written) on stderr, beside uvicorn's;
+    a no-op where logging is already set up."""
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    configure_logging(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         context = create_context(settings)
         app.state.context = context
         try:
-            yield
+            async with drain_in_process(context):
+                yield
         finally:
             if context.redis is not None:
                 await context.redis.aclose()
@@ -79,6 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         api.include_router(router)
     app.include_router(api)
     app.include_router(health_router)
+    app.include_router(pages_router)
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIdAndHeadersMiddleware)
     install_openapi(app)

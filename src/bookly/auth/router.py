@@ -3,18 +3,21 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, Response, status
 
-from bookly.auth import service
-from bookly.auth.dependencies import CallerDep
+from bookly.auth import email_service, service
+from bookly.auth.dependencies import CallerDep, CurrentUser
 from bookly.auth.schemas import (
     LoginIn,
     LoginOut,
     MessageOut,
     PasswordChangeIn,
     PasswordGrantForm,
+    PasswordResetConfirmIn,
+    PasswordResetRequestIn,
     RefreshIn,
     SessionOut,
     SignupIn,
     TokenPair,
+    VerifyIn,
 )
 from bookly.core.context import ContextDep
 from bookly.core.db import SessionDep
@@ -141,3 +144,56 @@ async def change_password(
         context, db, caller.user, caller.sid, body.current_password, body.new_password
     )
     return MessageOut(message="Password changed. Other sessions have been signed out.")
+
+
+@router.post(
+    "/verify",
+    response_model=MessageOut,
+    responses=problem_responses(400, 422),
+    summary="Verify the email address with the token from a verification link",
+)
+async def verify(body: VerifyIn, context: ContextDep, db: SessionDep) -> MessageOut:
+    await email_service.verify_email(context, db, body.token)
+    return MessageOut(message="Your email address is verified.")
+
+
+@router.post(
+    "/verify/resend",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=MessageOut,
+    responses=_AUTHENTICATED,
+    summary="Send a fresh verification link; older links stop working",
+)
+async def resend_verification(user: CurrentUser, context: ContextDep, db: SessionDep) -> MessageOut:
+    if await email_service.resend_verification(context, db, user):
+        return MessageOut(message="A new verification link is on its way.")
+    return MessageOut(message="Your email address is already verified.")
+
+
+@router.post(
+    "/password-reset/request",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=MessageOut,
+    responses=problem_responses(422),
+    summary="Email a password-reset link; the answer is the same whether or not the account exists",
+)
+async def request_password_reset(
+    body: PasswordResetRequestIn, context: ContextDep, db: SessionDep
+) -> MessageOut:
+    await email_service.request_password_reset(context, db, body.email)
+    return MessageOut(
+        message="If an account uses that address, a link to reset its password is on its way."
+    )
+
+
+@router.post(
+    "/password-reset/confirm",
+    response_model=MessageOut,
+    responses=problem_responses(400, 422, 503),
+    summary="Set a new password with the token from a reset link; every session is signed out",
+)
+async def confirm_password_reset(
+    body: PasswordResetConfirmIn, context: ContextDep, db: SessionDep
+) -> MessageOut:
+    await email_service.reset_password(context, db, body.token, body.new_password)
+    return MessageOut(message="Your password has been changed. Sign in with the new one.")

@@ -8,7 +8,11 @@ from bookly.core.schemas import RequestBody
 from bookly.core.text import StorableText
 from bookly.users.schemas import PersonName, Username, UserOut
 
-Password = Annotated[StorableText, StringConstraints(min_length=8, max_length=128)]
+PASSWORD_MIN_LENGTH, PASSWORD_MAX_LENGTH = 8, 128
+Password = Annotated[
+    StorableText,
+    StringConstraints(min_length=PASSWORD_MIN_LENGTH, max_length=PASSWORD_MAX_LENGTH),
+]
 # Only for checking a password someone already has: no strength rule applies.
 PasswordAttempt = Annotated[StorableText, StringConstraints(min_length=1, max_length=128)]
 
@@ -47,6 +51,22 @@ class RefreshIn(RequestBody):
 
 class PasswordChangeIn(RequestBody):
     current_password: PasswordAttempt
+    new_password: Password
+
+
+EmailLinkToken = Annotated[StorableText, StringConstraints(min_length=1, max_length=1024)]
+
+
+class VerifyIn(RequestBody):
+    token: EmailLinkToken
+
+
+class PasswordResetRequestIn(RequestBody):
+    email: EmailStr = Field(max_length=320)
+
+
+class PasswordResetConfirmIn(RequestBody):
+    token: EmailLinkToken
     new_password: Password
 
 

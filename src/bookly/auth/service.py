@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from bookly.auth.email_links import queue_verification_email
 from bookly.auth.schemas import SessionOut, SignupIn, TokenPair
 from bookly.auth.tokens import TokenType, issue_token, read_token
 from bookly.core.context import AppContext
@@ -70,6 +71,8 @@ async def signup(context: AppContext, db: AsyncSession, data: SignupIn) -> User:
         updated_at=now,
     )
     db.add(user)
+    # Queued in this transaction: the email exists if and only if the account does.
+    queue_verification_email(context, db, user)
     await flush_unique(db)
     return user
 

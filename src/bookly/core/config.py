@@ -1,9 +1,10 @@
 """Settings, read from the environment (and an optional `.env`), with names operators know."""
 
 from functools import lru_cache
+from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import EmailStr, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # The development default secret is public; `Settings` refuses it outside development.
@@ -39,6 +40,27 @@ class Settings(BaseSettings):
     redis_timeout_seconds: float = Field(default=0.3, gt=0, le=0.5)
     password_hash_concurrency: int = Field(default=2, ge=1, le=64)
     public_base_url: str = "http://127.0.0.1:8000"
+    verification_link_ttl_seconds: int = Field(default=48 * 3600, ge=60)
+    reset_link_ttl_seconds: int = Field(default=3600, ge=60)
+    # Email: with MAIL_SERVER set, SMTP; unset, each email is written as an .eml file to MAIL_DIR.
+    mail_server: str | None = None
+    mail_port: int = Field(default=587, ge=1, le=65535)
+    mail_username: str = ""
+    mail_password: SecretStr = SecretStr("")
+    mail_from: EmailStr = "bookly@example.com"
+    mail_from_name: str = "Bookly"
+    mail_starttls: bool = True
+    mail_ssl_tls: bool = False
+    mail_timeout_seconds: int = Field(default=15, ge=1, le=300)
+    mail_dir: Path = Path("var/mail")
+    # The outbox: drained by `bookly worker` processes, and by the API process itself unless
+    # OUTBOX_DRAIN_IN_PROCESS is false (set it false where workers run).
+    outbox_drain_in_process: bool = True
+    outbox_poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    outbox_batch_size: int = Field(default=10, ge=1, le=1000)
+    outbox_max_attempts: int = Field(default=8, ge=1, le=100)
+    outbox_retry_base_seconds: float = Field(default=5.0, gt=0)
+    outbox_retry_max_seconds: float = Field(default=3600.0, gt=0)
     cors_origins: Annotated[list[str], NoDecode] = []
     forwarded_allow_ips: str = "127.0.0.1"
     log_level: str = "INFO"
@@ -53,6 +75,18 @@ class Settings(BaseSettings):
     def _empty_redis_means_none(cls, url: str | None) -> str | None:
         return url or None
 
+    @field_validator("mail_server")
+    @classmethod
+    def _empty_mail_server_means_none(cls, server: str | None) -> str | None:
+        return server or None
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _absolute_base_url(cls, url: str) -> str:
+        if not url.startswith(("http://", "https://")):
+            raise ValueError("PUBLIC_BASE_URL must start with http:// or https://")
+        return url.rstrip("/")
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
@@ -65,6 +99,8 @@ class Settings(BaseSettings):
         secret = self.jwt_secret.get_secret_value()
         if self.environment == "production" and (secret == DEVELOPMENT_SECRET or len(secret) < 32):
             raise ValueError("JWT_SECRET must be set to a private value of 32+ characters")
+        if self.mail_starttls and self.mail_ssl_tls:
+            raise ValueError("MAIL_STARTTLS and MAIL_SSL_TLS are exclusive: choose one")
         return self
 
     @property

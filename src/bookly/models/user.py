@@ -28,6 +28,9 @@ class User(SQLModel, table=True):
     password_hash: str = Field(max_length=255)
     role: Role = Field(default=Role.USER, sa_type=String(16))
     is_verified: bool = False
+    # The nonce in the current verification link: a resend replaces it (older links die) and
+    # verifying clears it (the link dies once used).
+    email_verification_nonce: str | None = Field(default=None, max_length=64)
     is_active: bool = True
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -1,0 +1,1 @@
+"""Email: the transactional outbox, its dispatcher, templates, and the SMTP and file senders."""
