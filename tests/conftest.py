@@ -75,6 +75,8 @@ def settings(database_url: str) -> Settings:
         database_url=database_url,
         redis_url=REDIS_URL if BACKEND == "postgres" else None,
         jwt_secret="test-secret-" + "x" * 40,
+        # Tests sign many accounts up from one address; tests/ops checks the real limits.
+        rate_limit_signup_ip="1000/minute",
     )
 
 

@@ -16,6 +16,7 @@ from bookly.core.middleware import BodySizeLimitMiddleware, RequestIdAndHeadersM
 from bookly.core.pagination import CursorCodec
 from bookly.core.passwords import PasswordHasher
 from bookly.core.problems import Problem, install_problem_handlers
+from bookly.core.ratelimit import Limiter, create_storage
 from bookly.core.redis import create_redis
 from bookly.users.router import router as users_router
 
@@ -33,6 +34,7 @@ def create_context(settings: Settings) -> AppContext:
         passwords=PasswordHasher(settings.password_hash_concurrency),
         cursors=CursorCodec(settings.jwt_secret.get_secret_value()),
         denylist=Denylist(redis, settings.access_token_ttl_seconds) if redis else None,
+        limiter=Limiter(settings, create_storage(settings, redis)),
     )
 
 

@@ -37,13 +37,13 @@ def _client(request: Request) -> service.ClientInfo:
     "/signup",
     status_code=status.HTTP_201_CREATED,
     response_model=UserOut,
-    responses=problem_responses(409, 422, 429),
+    responses=problem_responses(409, 422, 429, 503),
     summary="Create an account; a verification email is queued",
 )
 async def signup(
-    body: SignupIn, context: ContextDep, db: SessionDep, response: Response
+    body: SignupIn, request: Request, context: ContextDep, db: SessionDep, response: Response
 ) -> UserOut:
-    user = await service.signup(context, db, body)
+    user = await service.signup(context, db, body, _client(request).ip)
     response.headers["Location"] = f"/api/v1/users/{user.uid}"
     return UserOut.model_validate(user)
 
@@ -51,11 +51,11 @@ async def signup(
 @router.post(
     "/login",
     response_model=LoginOut,
-    responses=problem_responses(401, 403, 422, 429),
+    responses=problem_responses(401, 403, 422, 429, 503),
     summary="Sign in with email and password; starts a session",
 )
 async def login(body: LoginIn, request: Request, context: ContextDep, db: SessionDep) -> LoginOut:
-    user = await service.authenticate(context, db, body.email, body.password)
+    user = await service.authenticate(context, db, body.email, body.password, _client(request).ip)
     pair = await service.start_session(context, db, user, _client(request))
     return LoginOut(**pair.model_dump(), user=UserOut.model_validate(user))
 
@@ -63,7 +63,7 @@ async def login(body: LoginIn, request: Request, context: ContextDep, db: Sessio
 @router.post(
     "/token",
     response_model=TokenPair,
-    responses=problem_responses(401, 403, 422, 429),
+    responses=problem_responses(401, 403, 422, 429, 503),
     summary="OAuth2 password flow (the docs' Authorize button); `username` is the email",
 )
 async def token(
@@ -72,7 +72,9 @@ async def token(
     context: ContextDep,
     db: SessionDep,
 ) -> TokenPair:
-    user = await service.authenticate(context, db, form.username[:320], form.password[:128])
+    user = await service.authenticate(
+        context, db, form.username[:320], form.password[:128], _client(request).ip
+    )
     return await service.start_session(context, db, user, _client(request))
 
 
