@@ -14,6 +14,7 @@ from sqlmodel import col
 
 from bookly.auth.schemas import SignupIn
 from bookly.core.config import get_settings
+from bookly.core.logging import logging_config
 from bookly.main import create_context
 from bookly.models import Role, User
 
@@ -58,6 +59,12 @@ def serve(
         forwarded_allow_ips=settings.forwarded_allow_ips,
         server_header=False,
         log_level=settings.log_level.lower(),
+        # JSON logs; Bookly writes its own access log (route templates, no query strings).
+        log_config=logging_config(settings.log_level),
+        access_log=False,
+        # After SIGTERM: stop accepting, let in-flight requests finish (up to this), then the
+        # lifespan closes the pool and Redis.
+        timeout_graceful_shutdown=settings.graceful_shutdown_seconds,
     )
 
 

@@ -5,6 +5,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
+from starlette.middleware.cors import CORSMiddleware
 
 from bookly.auth.revocation import Denylist
 from bookly.auth.router import router as auth_router
@@ -12,12 +13,19 @@ from bookly.core.config import Settings, get_settings
 from bookly.core.context import AppContext
 from bookly.core.db import create_engine, create_sessionmaker
 from bookly.core.health import router as health_router
-from bookly.core.middleware import BodySizeLimitMiddleware, RequestIdAndHeadersMiddleware
+from bookly.core.metrics import Metrics
+from bookly.core.metrics import router as metrics_router
+from bookly.core.middleware import (
+    BodySizeLimitMiddleware,
+    RequestIdAndHeadersMiddleware,
+    TrustedHostMiddleware,
+)
 from bookly.core.pagination import CursorCodec
 from bookly.core.passwords import PasswordHasher
 from bookly.core.problems import Problem, install_problem_handlers
 from bookly.core.ratelimit import Limiter, create_storage
 from bookly.core.redis import create_redis
+from bookly.core.telemetry import TelemetryMiddleware
 from bookly.users.router import router as users_router
 
 API_PREFIX = "/api/v1"
@@ -45,6 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         context = create_context(settings)
         app.state.context = context
+        metrics.watch_engine(context.engine)
         try:
             yield
         finally:
@@ -59,14 +68,30 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url=f"{API_PREFIX}/openapi.json",
         lifespan=lifespan,
     )
+    metrics = Metrics()
+    app.state.metrics = metrics
     install_problem_handlers(app)
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(auth_router)
     api.include_router(users_router)
     app.include_router(api)
     app.include_router(health_router)
+    app.include_router(metrics_router)
+    # Pure ASGI middleware; the last added runs first.
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_credentials=True,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match"],
+            expose_headers=["Location", "ETag", "Retry-After", "X-Request-ID"],
+            max_age=600,
+        )
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts)
     app.add_middleware(RequestIdAndHeadersMiddleware)
+    app.add_middleware(TelemetryMiddleware, metrics=metrics)
     _document_problem_schema(app)
     return app
 

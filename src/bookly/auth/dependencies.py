@@ -4,7 +4,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
 from sqlmodel import col
@@ -33,6 +33,7 @@ class Caller:
 
 
 async def _authenticate(
+    request: Request,
     context: ContextDep,
     db: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
@@ -59,6 +60,7 @@ async def _authenticate(
         raise InvalidToken("The token's account no longer exists.")
     if not user.is_active:
         raise AccountDisabled("This account has been disabled.")
+    request.state.user_uid = str(user.uid)  # for the access log
     return Caller(user=user, sid=claims.sid)
 
 
