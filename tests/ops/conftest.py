@@ -8,6 +8,9 @@ from fastapi import FastAPI
 
 from bookly.core.config import Settings
 from bookly.main import create_app
+from tests.ops.live import live_servers
+
+__all__ = ["app_client", "live_servers"]
 
 
 @asynccontextmanager
