@@ -4,13 +4,17 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
+import pytest
 from fastapi import FastAPI
 
 from bookly.core.config import Settings
 from bookly.main import create_app
+from tests.conftest import BACKEND
 from tests.ops.live import live_servers
 
-__all__ = ["app_client", "live_servers"]
+__all__ = ["app_client", "live_servers", "postgres_only"]
+
+postgres_only = pytest.mark.skipif(BACKEND != "postgres", reason="runs in the PostgreSQL pass")
 
 
 @asynccontextmanager
