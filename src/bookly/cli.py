@@ -1,7 +1,9 @@
 """The `bookly` command: serve, migrate, create-admin."""
 
 import asyncio
+import signal
 from pathlib import Path
+from types import FrameType
 from typing import Annotated
 
 import typer
@@ -47,6 +49,9 @@ def serve(
 ) -> None:
     """Serve the API (docs at /docs). Run `bookly migrate` first."""
     settings = get_settings()
+    # uvicorn shuts down gracefully on SIGTERM, then raises the signal again "for the default
+    # behaviour" (death by signal). A finished graceful shutdown is a clean exit: status 0.
+    signal.signal(signal.SIGTERM, _exit_cleanly)
     uvicorn.run(
         "bookly.main:create_app",
         factory=True,
@@ -65,7 +70,12 @@ def serve(
         # After SIGTERM: stop accepting, let in-flight requests finish (up to this), then the
         # lifespan closes the pool and Redis.
         timeout_graceful_shutdown=settings.graceful_shutdown_seconds,
+        timeout_worker_healthcheck=settings.worker_healthcheck_seconds,
     )
+
+
+def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)
 
 
 @app.command("create-admin")

@@ -1,6 +1,7 @@
 """The application factory: the lifespan owns the engine and Redis; routers, handlers and
 middleware are mounted here and nowhere else."""
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -29,6 +30,8 @@ from bookly.core.telemetry import TelemetryMiddleware
 from bookly.users.router import router as users_router
 
 API_PREFIX = "/api/v1"
+
+logger = logging.getLogger("bookly")
 
 
 def create_context(settings: Settings) -> AppContext:
@@ -60,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if context.redis is not None:
                 await context.redis.aclose()
             await context.engine.dispose()
+            logger.info("shutdown: database pool and Redis connections closed")
 
     app = FastAPI(
         title="Bookly",

@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     # Seconds in-flight requests get after SIGTERM (keep above the longest request).
     graceful_shutdown_seconds: int = Field(default=30, ge=1, le=600)
+    # With `--workers N`: how long a worker may take to start (or answer a health ping) before
+    # uvicorn replaces it. Imports alone take seconds on a busy small machine.
+    worker_healthcheck_seconds: int = Field(default=60, ge=5, le=600)
     # Rate limits, in the `limits` notation (`N/period`, e.g. `5/15minutes`).
     rate_limit_login_account: str = "5/15minutes"
     rate_limit_login_ip: str = "30/15minutes"
