@@ -26,7 +26,7 @@ from tests.conftest import _empty_everything
 
 BOOKLY = Path(sys.executable).parent / "bookly"
 # Generous: on a busy two-core machine importing the app alone can take several seconds.
-START_TIMEOUT_SECONDS = 60.0
+START_TIMEOUT_SECONDS = 90.0
 
 
 def free_port() -> int:
