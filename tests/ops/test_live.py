@@ -5,7 +5,7 @@ import json
 import httpx
 
 from tests.factories import PASSWORD, signup_body
-from tests.ops.live import LiveServers
+from tests.ops.live import LiveServers, wait_until_healthy
 
 API = "/api/v1"
 
@@ -30,8 +30,10 @@ def _session_ip(client: httpx.Client, access_token: str) -> str:
 
 
 def test_forwarded_for_is_read_only_from_trusted_proxies(live_servers: LiveServers) -> None:
-    trusting = live_servers.start(env={"FORWARDED_ALLOW_IPS": "127.0.0.1"})
-    distrusting = live_servers.start(env={"FORWARDED_ALLOW_IPS": "192.0.2.1"})
+    trusting = live_servers.start(env={"FORWARDED_ALLOW_IPS": "127.0.0.1"}, wait=False)
+    distrusting = live_servers.start(env={"FORWARDED_ALLOW_IPS": "192.0.2.1"}, wait=False)
+    wait_until_healthy(trusting)
+    wait_until_healthy(distrusting)
     forwarded = {"X-Forwarded-For": "198.51.100.23"}
 
     with httpx.Client(base_url=trusting.url, timeout=10) as client:
