@@ -27,8 +27,10 @@ def route_template(scope: Scope) -> str:
     """
     route = scope.get("route")
     template = getattr(route, "path", None)
-    if isinstance(route, Mount) or not isinstance(template, str) or not template:
-        return UNMATCHED_ROUTE if template is None else f"{template}/{{path}}"
+    if not isinstance(template, str):
+        return UNMATCHED_ROUTE
+    if isinstance(route, Mount):  # a mounted app: its own paths are not ours to enumerate
+        template = f"{template}/{{path}}"
     own_segments = template.count("/")
     concrete = scope["path"].split("/")
     if ":path}" in template or len(concrete) <= own_segments:
