@@ -16,7 +16,7 @@ from bookly.cli import alembic_config
 from bookly.core.config import Settings
 from bookly.main import create_context
 from tests.conftest import _empty_everything
-from tests.factories import PASSWORD, Account, log_in, sign_up
+from tests.factories import PASSWORD, Account, log_in, sign_up, signup_body
 from tests.ops.conftest import app_client, postgres_only
 from tests.ops.live import free_port
 from tests.ops.scratch import scratch_postgres, scratch_redis
@@ -78,6 +78,9 @@ async def _check_redis_outage(client: httpx.AsyncClient, account: Account, profi
         client.post("/api/v1/auth/login", json={"email": account.email, "password": PASSWORD})
     )
     _assert_unavailable(login)  # rate limiting fails closed
+    assert seconds < 1.0
+    signup, seconds = await _timed(client.post("/api/v1/auth/signup", json=signup_body()))
+    _assert_unavailable(signup)
     assert seconds < 1.0
     public, seconds = await _timed(client.get(profile))
     assert public.status_code == 200
