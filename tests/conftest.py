@@ -77,6 +77,8 @@ def settings(database_url: str) -> Settings:
         jwt_secret="test-secret-" + "x" * 64,
         # Tests dispatch the outbox themselves (tests/email); nothing sends behind their back.
         outbox_drain_in_process=False,
+        # Tests sign many accounts up from one address; tests/ops checks the real limits.
+        rate_limit_signup_ip="1000/minute",
     )
 
 

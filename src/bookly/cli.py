@@ -1,7 +1,9 @@
 """The `bookly` command: serve, migrate, worker, create-admin."""
 
 import asyncio
+import signal
 from pathlib import Path
+from types import FrameType
 from typing import Annotated
 
 import typer
@@ -14,8 +16,9 @@ from sqlmodel import col
 
 from bookly.auth.schemas import SignupIn
 from bookly.core.config import get_settings
+from bookly.core.logging import configure_logging, logging_config
 from bookly.mail.worker import run_worker
-from bookly.main import configure_logging, create_context
+from bookly.main import create_context
 from bookly.models import Role, User
 
 app = typer.Typer(help="Bookly, the book-review API.", no_args_is_help=True)
@@ -47,6 +50,9 @@ def serve(
 ) -> None:
     """Serve the API (docs at /docs). Run `bookly migrate` first."""
     settings = get_settings()
+    # uvicorn shuts down gracefully on SIGTERM, then raises the signal again "for the default
+    # behaviour" (death by signal). A finished graceful shutdown is a clean exit: status 0.
+    signal.signal(signal.SIGTERM, _exit_cleanly)
     uvicorn.run(
         "bookly.main:create_app",
         factory=True,
@@ -59,6 +65,13 @@ def serve(
         forwarded_allow_ips=settings.forwarded_allow_ips,
         server_header=False,
         log_level=settings.log_level.lower(),
+        # JSON logs; Bookly writes its own access log (route templates, no query strings).
+        log_config=logging_config(settings.log_level),
+        access_log=False,
+        # After SIGTERM: stop accepting, let in-flight requests finish (up to this), then the
+        # lifespan closes the pool and Redis.
+        timeout_graceful_shutdown=settings.graceful_shutdown_seconds,
+        timeout_worker_healthcheck=settings.worker_healthcheck_seconds,
     )
 
 
@@ -67,8 +80,12 @@ def worker() -> None:
     """Send queued emails until stopped (SIGTERM or Ctrl-C). Where workers run, set
     OUTBOX_DRAIN_IN_PROCESS=false for the API processes."""
     settings = get_settings()
-    configure_logging(settings)
+    configure_logging(settings.log_level)
     asyncio.run(run_worker(create_context(settings)))
+
+
+def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)
 
 
 @app.command("create-admin")

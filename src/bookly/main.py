@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
+from starlette.middleware.cors import CORSMiddleware
 
 from bookly.auth.revocation import Denylist
 from bookly.auth.router import router as auth_router
@@ -14,12 +15,20 @@ from bookly.core.config import Settings, get_settings
 from bookly.core.context import AppContext
 from bookly.core.db import create_engine, create_sessionmaker
 from bookly.core.health import router as health_router
-from bookly.core.middleware import BodySizeLimitMiddleware, RequestIdAndHeadersMiddleware
+from bookly.core.metrics import Metrics
+from bookly.core.metrics import router as metrics_router
+from bookly.core.middleware import (
+    BodySizeLimitMiddleware,
+    RequestIdAndHeadersMiddleware,
+    TrustedHostMiddleware,
+)
 from bookly.core.openapi import install_openapi
 from bookly.core.pagination import CursorCodec
 from bookly.core.passwords import PasswordHasher
 from bookly.core.problems import install_problem_handlers
+from bookly.core.ratelimit import Limiter, create_storage
 from bookly.core.redis import create_redis
+from bookly.core.telemetry import TelemetryMiddleware
 from bookly.mail.worker import drain_in_process
 from bookly.pages.router import router as pages_router
 from bookly.reviews.router import book_reviews_router
@@ -40,6 +49,8 @@ API_ROUTERS = (
     tags_router,
 )
 
+logger = logging.getLogger("bookly")
+
 
 def create_context(settings: Settings) -> AppContext:
     engine = create_engine(settings)
@@ -52,25 +63,18 @@ def create_context(settings: Settings) -> AppContext:
         passwords=PasswordHasher(settings.password_hash_concurrency),
         cursors=CursorCodec(settings.jwt_secret.get_secret_value()),
         denylist=Denylist(redis, settings.access_token_ttl_seconds) if redis else None,
-    )
-
-
-def configure_logging(settings: Settings) -> None:
-    """Bookly's own log lines (e.g. where an email was written) on stderr, beside uvicorn's;
-    a no-op where logging is already set up."""
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        limiter=Limiter(settings, create_storage(settings, redis)),
     )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    configure_logging(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         context = create_context(settings)
         app.state.context = context
+        metrics.watch_engine(context.engine)
         try:
             async with drain_in_process(context):
                 yield
@@ -78,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if context.redis is not None:
                 await context.redis.aclose()
             await context.engine.dispose()
+            logger.info("shutdown: database pool and Redis connections closed")
 
     app = FastAPI(
         title="Bookly",
@@ -86,6 +91,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url=f"{API_PREFIX}/openapi.json",
         lifespan=lifespan,
     )
+    metrics = Metrics()
+    app.state.metrics = metrics
     install_problem_handlers(app)
     api = APIRouter(prefix=API_PREFIX)
     for router in API_ROUTERS:
@@ -93,7 +100,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api)
     app.include_router(health_router)
     app.include_router(pages_router)
+    app.include_router(metrics_router)
+    # Pure ASGI middleware; the last added runs first.
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_credentials=True,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match"],
+            expose_headers=["Location", "ETag", "Retry-After", "X-Request-ID"],
+            max_age=600,
+        )
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts)
     app.add_middleware(RequestIdAndHeadersMiddleware)
+    app.add_middleware(TelemetryMiddleware, metrics=metrics)
     install_openapi(app)
     return app

@@ -4,7 +4,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy import select
 from sqlmodel import col
@@ -38,6 +38,7 @@ class Caller:
 
 
 async def _authenticate(
+    request: Request,
     context: ContextDep,
     db: SessionDep,
     access_token: Annotated[str | None, Depends(_bearer)],
@@ -65,6 +66,7 @@ async def _authenticate(
         raise InvalidToken("The token's account no longer exists.")
     if not user.is_active:
         raise AccountDisabled("This account has been disabled.")
+    request.state.user_uid = str(user.uid)  # for the access log
     return Caller(user=user, sid=claims.sid)
 
 

@@ -37,17 +37,24 @@ async def verify_email(context: AppContext, db: AsyncSession, token: str) -> Non
         raise InvalidLink(_SPENT_VERIFICATION)
 
 
-async def resend_verification(context: AppContext, db: AsyncSession, user: User) -> bool:
+async def resend_verification(
+    context: AppContext, db: AsyncSession, user: User, client_ip: str
+) -> bool:
     """Queue a fresh verification link (older ones die); False when already verified."""
+    await context.limiter.hit_email(client_ip, user.email)
     if user.is_verified:
         return False
     queue_verification_email(context, db, user)
     return True
 
 
-async def request_password_reset(context: AppContext, db: AsyncSession, email: str) -> None:
+async def request_password_reset(
+    context: AppContext, db: AsyncSession, email: str, client_ip: str
+) -> None:
     """Queue a reset link when an active account has this email. The caller answers the same
-    either way, and nothing here talks to a mail server."""
+    either way, and nothing here talks to a mail server. Limited per client and per address
+    whether or not the account exists, so the limit tells nothing either."""
+    await context.limiter.hit_email(client_ip, email)
     user = await db.scalar(select(User).where(col(User.email) == email.lower()))
     if user is not None and user.is_active:
         queue_reset_email(context, db, user)

@@ -40,13 +40,13 @@ def _client(request: Request) -> service.ClientInfo:
     "/signup",
     status_code=status.HTTP_201_CREATED,
     response_model=UserOut,
-    responses=problem_responses(409, 422, 429),
+    responses=problem_responses(409, 422, 429, 503),
     summary="Create an account; a verification email is queued",
 )
 async def signup(
-    body: SignupIn, context: ContextDep, db: SessionDep, response: Response
+    body: SignupIn, request: Request, context: ContextDep, db: SessionDep, response: Response
 ) -> UserOut:
-    user = await service.signup(context, db, body)
+    user = await service.signup(context, db, body, _client(request).ip)
     response.headers["Location"] = f"/api/v1/users/{user.uid}"
     return UserOut.model_validate(user)
 
@@ -54,11 +54,11 @@ async def signup(
 @router.post(
     "/login",
     response_model=LoginOut,
-    responses=problem_responses(401, 403, 422, 429),
+    responses=problem_responses(401, 403, 422, 429, 503),
     summary="Sign in with email and password; starts a session",
 )
 async def login(body: LoginIn, request: Request, context: ContextDep, db: SessionDep) -> LoginOut:
-    user = await service.authenticate(context, db, body.email, body.password)
+    user = await service.authenticate(context, db, body.email, body.password, _client(request).ip)
     pair = await service.start_session(context, db, user, _client(request))
     return LoginOut(**pair.model_dump(), user=UserOut.model_validate(user))
 
@@ -66,7 +66,7 @@ async def login(body: LoginIn, request: Request, context: ContextDep, db: Sessio
 @router.post(
     "/token",
     response_model=TokenPair,
-    responses=problem_responses(401, 403, 422, 429),
+    responses=problem_responses(401, 403, 422, 429, 503),
     summary="OAuth2 password flow (the docs' Authorize button); `username` is the email",
 )
 async def token(
@@ -75,7 +75,9 @@ async def token(
     context: ContextDep,
     db: SessionDep,
 ) -> TokenPair:
-    user = await service.authenticate(context, db, form.username, form.password)
+    user = await service.authenticate(
+        context, db, form.username, form.password, _client(request).ip
+    )
     return await service.start_session(context, db, user, _client(request))
 
 
@@ -161,11 +163,13 @@ async def verify(body: VerifyIn, context: ContextDep, db: SessionDep) -> Message
     "/verify/resend",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=MessageOut,
-    responses=_AUTHENTICATED,
+    responses=problem_responses(401, 429, 503),
     summary="Send a fresh verification link; older links stop working",
 )
-async def resend_verification(user: CurrentUser, context: ContextDep, db: SessionDep) -> MessageOut:
-    if await email_service.resend_verification(context, db, user):
+async def resend_verification(
+    user: CurrentUser, request: Request, context: ContextDep, db: SessionDep
+) -> MessageOut:
+    if await email_service.resend_verification(context, db, user, _client(request).ip):
         return MessageOut(message="A new verification link is on its way.")
     return MessageOut(message="Your email address is already verified.")
 
@@ -174,13 +178,13 @@ async def resend_verification(user: CurrentUser, context: ContextDep, db: Sessio
     "/password-reset/request",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=MessageOut,
-    responses=problem_responses(422),
+    responses=problem_responses(422, 429, 503),
     summary="Email a password-reset link; the answer is the same whether or not the account exists",
 )
 async def request_password_reset(
-    body: PasswordResetRequestIn, context: ContextDep, db: SessionDep
+    body: PasswordResetRequestIn, request: Request, context: ContextDep, db: SessionDep
 ) -> MessageOut:
-    await email_service.request_password_reset(context, db, body.email)
+    await email_service.request_password_reset(context, db, body.email, _client(request).ip)
     return MessageOut(
         message="If an account uses that address, a link to reset its password is on its way."
     )

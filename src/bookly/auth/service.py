@@ -52,8 +52,9 @@ async def flush_unique(db: AsyncSession) -> None:
         raise conflict_from(error) from error
 
 
-async def signup(context: AppContext, db: AsyncSession, data: SignupIn) -> User:
+async def signup(context: AppContext, db: AsyncSession, data: SignupIn, client_ip: str) -> User:
     email = data.email.lower()
+    await context.limiter.hit_signup(client_ip, email)
     if await db.scalar(select(col(User.uid)).where(col(User.email) == email)):
         raise EmailTaken("An account with that email already exists.")
     if await db.scalar(
@@ -77,13 +78,18 @@ async def signup(context: AppContext, db: AsyncSession, data: SignupIn) -> User:
     return user
 
 
-async def authenticate(context: AppContext, db: AsyncSession, email: str, password: str) -> User:
+async def authenticate(
+    context: AppContext, db: AsyncSession, email: str, password: str, client_ip: str
+) -> User:
     """The account for these credentials. Unknown email and wrong password fail alike, in body
-    and in time; a disabled account is only revealed to someone who knows its password."""
-    user = await db.scalar(select(User).where(col(User.email) == email.lower()))
-    matches = await context.passwords.verify(password, user.password_hash if user else None)
-    if user is None or not matches:
-        raise InvalidCredentials("The email or password is wrong.")
+    and in time; a disabled account is only revealed to someone who knows its password.
+    Failures are counted per account and per client IP; past the limit even a right password
+    is refused (429) until the window ends."""
+    async with context.limiter.login_attempt(client_ip, email):
+        user = await db.scalar(select(User).where(col(User.email) == email.lower()))
+        matches = await context.passwords.verify(password, user.password_hash if user else None)
+        if user is None or not matches:
+            raise InvalidCredentials("The email or password is wrong.")
     if not user.is_active:
         raise AccountDisabled("This account has been disabled.")
     return user

@@ -4,6 +4,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
+from limits import parse as parse_limit
 from pydantic import EmailStr, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -63,7 +64,20 @@ class Settings(BaseSettings):
     outbox_retry_max_seconds: float = Field(default=3600.0, gt=0)
     cors_origins: Annotated[list[str], NoDecode] = []
     forwarded_allow_ips: str = "127.0.0.1"
+    # `*` allows any Host header; list the names the service answers to in production.
+    trusted_hosts: Annotated[list[str], NoDecode] = ["*"]
     log_level: str = "INFO"
+    # Seconds in-flight requests get after SIGTERM (keep above the longest request).
+    graceful_shutdown_seconds: int = Field(default=30, ge=1, le=600)
+    # With `--workers N`: how long a worker may take to start (or answer a health ping) before
+    # uvicorn replaces it. Imports alone take seconds on a busy small machine.
+    worker_healthcheck_seconds: int = Field(default=60, ge=5, le=600)
+    # Rate limits, in the `limits` notation (`N/period`, e.g. `5/15minutes`).
+    rate_limit_login_account: str = "5/15minutes"
+    rate_limit_login_ip: str = "30/15minutes"
+    rate_limit_signup_ip: str = "10/hour"
+    rate_limit_email_target: str = "5/hour"
+    rate_limit_email_ip: str = "20/hour"
 
     @field_validator("database_url")
     @classmethod
@@ -87,11 +101,31 @@ class Settings(BaseSettings):
             raise ValueError("PUBLIC_BASE_URL must start with http:// or https://")
         return url.rstrip("/")
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "trusted_hosts", mode="before")
     @classmethod
-    def _split_origins(cls, value: object) -> object:
+    def _split_comma_list(cls, value: object) -> object:
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _no_wildcard_origin(cls, origins: list[str]) -> list[str]:
+        # Credentials (the Authorization header) are allowed cross-origin, so never `*`.
+        if "*" in origins:
+            raise ValueError("CORS_ORIGINS must list origins; `*` is refused")
+        return origins
+
+    @field_validator(
+        "rate_limit_login_account",
+        "rate_limit_login_ip",
+        "rate_limit_signup_ip",
+        "rate_limit_email_target",
+        "rate_limit_email_ip",
+    )
+    @classmethod
+    def _limits_notation(cls, value: str) -> str:
+        parse_limit(value)  # raises ValueError on anything but `N/period`
         return value
 
     @model_validator(mode="after")

@@ -14,6 +14,7 @@ from bookly.core.config import Settings
 from bookly.core.db import utcnow
 from bookly.core.pagination import CursorCodec
 from bookly.core.passwords import PasswordHasher
+from bookly.core.ratelimit import Limiter
 
 Clock = Callable[[], datetime]
 
@@ -28,6 +29,7 @@ class AppContext:
     cursors: CursorCodec
     # Present when Redis is configured; otherwise revocation is read from the database.
     denylist: Denylist | None
+    limiter: Limiter
     # Tests replace the clock to move through token and link lifetimes.
     clock: Clock = field(default=utcnow)
 

@@ -54,7 +54,9 @@ def utcnow() -> datetime:
 
 def create_engine(settings: Settings) -> AsyncEngine:
     if settings.is_sqlite:
-        engine = create_async_engine(settings.database_url, connect_args={"timeout": 15})
+        engine = create_async_engine(
+            settings.database_url, connect_args={"timeout": 15}, hide_parameters=True
+        )
         event.listen(engine.sync_engine, "connect", _configure_sqlite)
         return engine
     server_settings = {"application_name": "bookly"}
@@ -66,6 +68,8 @@ def create_engine(settings: Settings) -> AsyncEngine:
         max_overflow=0,
         pool_timeout=settings.db_pool_timeout_seconds,
         pool_pre_ping=True,
+        # Errors (which get logged) must not carry bound values: hashes, emails, token ids.
+        hide_parameters=True,
         connect_args={
             "server_settings": server_settings,
             "timeout": settings.db_pool_timeout_seconds,

@@ -1,7 +1,8 @@
-"""Pure ASGI middleware: request ids and security headers, and the request body size limit."""
+"""Pure ASGI middleware: request ids and security headers, trusted hosts, the body size limit."""
 
 import re
 import uuid
+from urllib.parse import urlsplit
 
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
@@ -31,6 +32,10 @@ class RequestIdAndHeadersMiddleware:
                 headers = MutableHeaders(scope=message)
                 headers["X-Request-ID"] = request_id
                 headers["X-Content-Type-Options"] = "nosniff"
+                # An API answer is never meant to be framed or to leak where it was opened from;
+                # pages that need their own policy set it first.
+                headers.setdefault("X-Frame-Options", "DENY")
+                headers.setdefault("Referrer-Policy", "no-referrer")
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
@@ -75,6 +80,37 @@ class BodySizeLimitMiddleware:
             return message
 
         await self.app(scope, counting_receive, send)
+
+
+class TrustedHostMiddleware:
+    """Answers only requests whose `Host` is listed (`example.com`, `*.example.com`, or `*` for
+    any), with a 400 problem document otherwise: a forged Host never reaches the app."""
+
+    def __init__(self, app: ASGIApp, allowed_hosts: list[str]):
+        for pattern in allowed_hosts:
+            wildcard_ok = pattern == "*" or (pattern.startswith("*.") and "*" not in pattern[1:])
+            if "*" in pattern and not wildcard_ok:
+                raise ValueError(f"TRUSTED_HOSTS: {pattern!r} is not `*` or `*.domain`")
+        self.app = app
+        self.allow_any = "*" in allowed_hosts
+        self.exact = {pattern.lower() for pattern in allowed_hosts if not pattern.startswith("*")}
+        self.suffixes = tuple(p[1:].lower() for p in allowed_hosts if p.startswith("*."))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.allow_any or scope["type"] != "http" or self._trusted(_header(scope, b"host")):
+            await self.app(scope, receive, send)
+            return
+        response = problem_response(
+            400, "bad_request", "Bad request", "This server does not answer for that host."
+        )
+        await response(scope, receive, send)
+
+    def _trusted(self, host_header: str | None) -> bool:
+        try:
+            host = urlsplit(f"//{host_header}").hostname if host_header else None
+        except ValueError:
+            return False
+        return host is not None and (host in self.exact or host.endswith(self.suffixes))
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

@@ -1,0 +1,140 @@
+"""Prometheus metrics: requests by route template, the database pool, and watched row counts.
+
+Each app has its own registry (tests build many apps in one process). With `--workers N`, each
+worker process keeps its own numbers and a scrape reaches one of them; run one worker per port
+(or container) and scrape each when exact totals matter (see the README).
+
+Row counts (the email outbox backlog, dead letters) are registered by the package that owns the
+table, with `metrics.watch_rows(...)`. They are counted at scrape time, and only once the table
+exists, so a scrape never fails on a database that has not been migrated that far.
+"""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from fastapi import APIRouter, Request
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from sqlalchemy import Select, inspect
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.pool import QueuePool
+from starlette.responses import Response
+
+# Requests that matched no route share one label, so junk paths cannot grow the series count.
+UNMATCHED_ROUTE = "<unmatched>"
+
+_LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+@dataclass(frozen=True)
+class _WatchedRows:
+    name: str
+    documentation: str
+    table: str
+    count: Select[int]
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        labels = ("method", "route", "status")
+        self.requests = Counter(
+            "bookly_http_requests",
+            "HTTP requests answered, by route template, method and status.",
+            labels,
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "bookly_http_request_duration_seconds",
+            "Time to answer an HTTP request, by route template, method and status.",
+            labels,
+            buckets=_LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self._engine: AsyncEngine | None = None
+        self._watched: list[_WatchedRows] = []
+        self._row_counts: dict[str, float] = {}
+        self.registry.register(_ScrapeTimeCollector(self))
+
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        self.requests.labels(method, route, str(status)).inc()
+        self.latency.labels(method, route, str(status)).observe(seconds)
+
+    def watch_engine(self, engine: AsyncEngine) -> None:
+        """Report this engine's pool (called by the lifespan once the engine exists)."""
+        self._engine = engine
+
+    def watch_rows(self, name: str, documentation: str, count: Select[int]) -> None:
+        """Expose gauge `name` = the result of `count` (a `SELECT count(*) FROM one_table ...`),
+        evaluated at each scrape, and skipped while its table does not exist."""
+        froms = count.get_final_froms()
+        table = getattr(froms[0], "name", None) if len(froms) == 1 else None
+        if not isinstance(table, str):
+            raise ValueError("watch_rows needs a count over exactly one table")
+        self._watched.append(_WatchedRows(name, documentation, table, count))
+
+    async def refresh(self) -> None:
+        self._row_counts = {}
+        if self._engine is None or not self._watched:
+            return
+        try:
+            async with self._engine.connect() as connection:
+                existing = await connection.run_sync(
+                    lambda sync: set(inspect(sync).get_table_names())
+                )
+                for watched in self._watched:
+                    if watched.table in existing:
+                        value = await connection.scalar(watched.count)
+                        self._row_counts[watched.name] = float(value or 0)
+        except (SQLAlchemyError, OSError):
+            return  # the database is down: the scrape still answers, without these gauges
+
+    def scrape_time_metrics(self) -> Iterator[Metric]:
+        pool = self._engine.pool if self._engine is not None else None
+        if isinstance(pool, QueuePool):
+            in_use = GaugeMetricFamily(
+                "bookly_db_pool_connections_in_use", "Database connections checked out now."
+            )
+            in_use.add_metric([], pool.checkedout())
+            yield in_use
+            size = GaugeMetricFamily(
+                "bookly_db_pool_size", "Database connections the pool may hold."
+            )
+            size.add_metric([], pool.size())
+            yield size
+        for watched in self._watched:
+            if watched.name in self._row_counts:
+                gauge = GaugeMetricFamily(watched.name, watched.documentation)
+                gauge.add_metric([], self._row_counts[watched.name])
+                yield gauge
+
+
+class _ScrapeTimeCollector(Collector):
+    def __init__(self, metrics: Metrics):
+        self._metrics = metrics
+
+    def collect(self) -> Iterator[Metric]:
+        return self._metrics.scrape_time_metrics()
+
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get(
+    "/metrics",
+    response_class=Response,
+    summary="Prometheus metrics (text exposition format)",
+    responses={200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Metrics"}},
+)
+async def metrics(request: Request) -> Response:
+    app_metrics: Metrics = request.app.state.metrics
+    await app_metrics.refresh()
+    return Response(generate_latest(app_metrics.registry), media_type=CONTENT_TYPE_LATEST)

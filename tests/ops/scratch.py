@@ -1,0 +1,143 @@
+"""Scratch PostgreSQL clusters and Redis servers that a test may stop, freeze and restart.
+
+PostgreSQL refuses to run as root, so the cluster belongs to the `postgres` system user when the
+tests run as root (`runuser`).
+"""
+
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.ops.live import free_port
+
+
+def _as_postgres_user(command: list[str]) -> list[str]:
+    if os.geteuid() == 0:
+        return ["runuser", "-u", "postgres", "--", *command]
+    return command
+
+
+@dataclass
+class ScratchPostgres:
+    directory: Path
+    port: int
+
+    @property
+    def admin_url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def url(self, database: str) -> str:
+        return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/{database}"
+
+    def _pg_ctl(self, *args: str) -> None:
+        subprocess.run(
+            _as_postgres_user(["pg_ctl", "-D", str(self.directory / "data"), *args]),
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+
+    def start(self) -> None:
+        options = f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 -c fsync=off"
+        self._pg_ctl("-o", options, "-l", str(self.directory / "log"), "-w", "start")
+
+    def crash(self) -> None:
+        """Stop at once, as a crash or a network cut looks to clients."""
+        self._pg_ctl("-m", "immediate", "-w", "stop")
+
+
+@contextmanager
+def scratch_postgres() -> Iterator[ScratchPostgres]:
+    if shutil.which("initdb") is None or shutil.which("pg_ctl") is None:
+        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) are not installed")
+    directory = Path(tempfile.mkdtemp(prefix="bookly-pg-"))
+    if os.geteuid() == 0:
+        shutil.chown(directory, "postgres", "postgres")
+    cluster = ScratchPostgres(directory, free_port())
+    subprocess.run(
+        _as_postgres_user(
+            ["initdb", "-D", str(directory / "data"), "-A", "trust", "-U", "postgres", "-E", "UTF8"]
+        ),
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    cluster.start()
+    try:
+        yield cluster
+    finally:
+        subprocess.run(
+            _as_postgres_user(["pg_ctl", "-D", str(directory / "data"), "-m", "immediate", "stop"]),
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+@dataclass
+class ScratchRedis:
+    port: int
+    process: subprocess.Popen[bytes]
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def freeze(self) -> None:
+        self.process.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        self.process.send_signal(signal.SIGCONT)
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGCONT)
+            self.process.kill()
+        self.process.wait(timeout=10)
+
+
+@contextmanager
+def scratch_redis() -> Iterator[ScratchRedis]:
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed")
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    server = ScratchRedis(port, process)
+    try:
+        deadline = time.monotonic() + 10
+        while (
+            subprocess.run(
+                ["redis-cli", "-p", str(port), "ping"], capture_output=True, check=False
+            ).stdout.strip()
+            != b"PONG"
+        ):
+            if time.monotonic() > deadline:
+                raise AssertionError("scratch redis-server did not start")
+            time.sleep(0.05)
+        yield server
+    finally:
+        server.kill()

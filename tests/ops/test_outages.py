@@ -1,0 +1,183 @@
+"""Outages (§1, §2): PostgreSQL down → 503 within the pool timeout and back by itself; Redis
+refused or frozen → authenticated routes and login 503 within a second, public reads 200;
+a statement cut by the statement timeout → 503 with nothing written."""
+
+import asyncio
+import dataclasses
+import time
+from collections.abc import AsyncIterator, Awaitable
+
+import asyncpg
+import httpx
+import pytest
+from alembic import command
+
+from bookly.cli import alembic_config
+from bookly.core.config import Settings
+from bookly.main import create_context
+from tests.conftest import _empty_everything
+from tests.factories import PASSWORD, Account, log_in, sign_up, signup_body
+from tests.ops.conftest import app_client, postgres_only
+from tests.ops.live import free_port
+from tests.ops.scratch import scratch_postgres, scratch_redis
+
+
+def _assert_unavailable(response: httpx.Response) -> None:
+    assert response.status_code == 503, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["error_code"] == "service_unavailable"
+    assert int(response.headers["retry-after"]) > 0
+
+
+async def _timed(request: Awaitable[httpx.Response]) -> tuple[httpx.Response, float]:
+    started = time.monotonic()
+    response = await request
+    return response, time.monotonic() - started
+
+
+@pytest.fixture
+async def tables_emptied(settings: Settings) -> AsyncIterator[None]:
+    """For tests whose app talks to a scratch Redis: empty the tables with a context of our own."""
+    yield
+    context = create_context(settings.model_copy(update={"redis_url": None}))
+    try:
+        await _empty_everything(context)
+    finally:
+        await context.engine.dispose()
+
+
+@pytest.mark.usefixtures("tables_emptied")
+async def test_redis_refused_or_frozen(settings: Settings) -> None:
+    with scratch_redis() as redis_server:
+        configured = settings.model_copy(update={"redis_url": redis_server.url})
+        async with app_client(configured) as (_, client):
+            account = await log_in(client, await sign_up(client))
+            profile = f"/api/v1/users/{account.uid}"
+            assert (
+                await client.get("/api/v1/users/me", headers=account.headers)
+            ).status_code == 200
+
+            redis_server.freeze()
+            try:
+                await _check_redis_outage(client, account, profile)
+            finally:
+                redis_server.thaw()
+            assert (
+                await client.get("/api/v1/users/me", headers=account.headers)
+            ).status_code == 200
+
+            redis_server.kill()  # now the port refuses connections
+            await _check_redis_outage(client, account, profile)
+
+
+async def _check_redis_outage(client: httpx.AsyncClient, account: Account, profile: str) -> None:
+    me, seconds = await _timed(client.get("/api/v1/users/me", headers=account.headers))
+    _assert_unavailable(me)
+    assert seconds < 1.0
+    login, seconds = await _timed(
+        client.post("/api/v1/auth/login", json={"email": account.email, "password": PASSWORD})
+    )
+    _assert_unavailable(login)  # rate limiting fails closed
+    assert seconds < 1.0
+    signup, seconds = await _timed(client.post("/api/v1/auth/signup", json=signup_body()))
+    _assert_unavailable(signup)
+    assert seconds < 1.0
+    public, seconds = await _timed(client.get(profile))
+    assert public.status_code == 200
+    assert seconds < 1.0
+    ready = await client.get("/readyz")
+    assert ready.status_code == 503
+    assert ready.json()["checks"]["redis"] == "unavailable"
+
+
+async def test_redis_on_an_unused_port(settings: Settings) -> None:
+    configured = settings.model_copy(update={"redis_url": f"redis://127.0.0.1:{free_port()}/0"})
+    async with app_client(configured) as (_, client):
+        login, seconds = await _timed(
+            client.post("/api/v1/auth/login", json={"email": "a@example.com", "password": "x" * 9})
+        )
+        me, _ = await _timed(
+            client.get("/api/v1/users/me", headers={"Authorization": "Bearer not.a.token"})
+        )
+        healthz = await client.get("/healthz")
+    _assert_unavailable(login)
+    assert seconds < 1.0
+    assert me.status_code == 401  # a token that fails to verify never needs Redis
+    assert healthz.status_code == 200
+
+
+@postgres_only
+async def test_postgres_down_answers_503_and_recovers_by_itself(settings: Settings) -> None:
+    with scratch_postgres() as cluster:
+        connection = await asyncpg.connect(cluster.admin_url)
+        await connection.execute("CREATE DATABASE bookly")
+        await connection.close()
+        url = cluster.url("bookly")
+        await asyncio.to_thread(command.upgrade, alembic_config(url), "head")
+        configured = settings.model_copy(
+            update={"database_url": url, "redis_url": None, "db_pool_timeout_seconds": 2.0}
+        )
+        async with app_client(configured) as (_, client):
+            account = await log_in(client, await sign_up(client))
+            profile = f"/api/v1/users/{account.uid}"
+            assert (await client.get(profile)).status_code == 200
+
+            cluster.crash()
+            for path, headers in ((profile, {}), ("/api/v1/users/me", account.headers)):
+                response, seconds = await _timed(client.get(path, headers=headers))
+                _assert_unavailable(response)
+                assert seconds < configured.db_pool_timeout_seconds + 1
+            assert (await client.get("/readyz")).json()["checks"]["database"] == "unavailable"
+            assert (await client.get("/healthz")).status_code == 200
+
+            cluster.start()
+            assert (await client.get(profile)).status_code == 200
+            assert (
+                await client.get("/api/v1/users/me", headers=account.headers)
+            ).status_code == 200
+
+
+@postgres_only
+async def test_statement_timeout_answers_503_and_writes_nothing(settings: Settings) -> None:
+    configured = settings.model_copy(update={"db_statement_timeout_ms": 300})
+    async with app_client(configured) as (app, client):
+        try:
+            account = await log_in(client, await sign_up(client))
+            other_device = await log_in(client, dataclasses.replace(account))
+            assert other_device.access_token != account.access_token
+            await _change_password_while_sessions_are_locked(settings, client, account)
+            # Nothing was kept: the old password still works, no session was revoked.
+            old = await client.post(
+                "/api/v1/auth/login", json={"email": account.email, "password": PASSWORD}
+            )
+            assert old.status_code == 200
+            assert (
+                await client.get("/api/v1/users/me", headers=account.headers)
+            ).status_code == 200
+        finally:
+            await _empty_everything(app.state.context)
+
+
+async def _change_password_while_sessions_are_locked(
+    settings: Settings, client: httpx.AsyncClient, account: Account
+) -> None:
+    """Another transaction holds the sessions' rows: the password UPDATE runs, then revoking the
+    other sessions waits on the lock until the statement timeout cuts it."""
+    dsn = settings.database_url.replace("postgresql+asyncpg://", "postgresql://")
+    blocker = await asyncpg.connect(dsn)
+    try:
+        async with blocker.transaction():
+            await blocker.execute(
+                "SELECT 1 FROM sessions WHERE user_uid = $1 FOR UPDATE", account.uid
+            )
+            response, seconds = await _timed(
+                client.post(
+                    "/api/v1/auth/password/change",
+                    headers=account.headers,
+                    json={"current_password": PASSWORD, "new_password": "a-new-password-123"},
+                )
+            )
+    finally:
+        await blocker.close()
+    _assert_unavailable(response)
+    assert seconds < 3

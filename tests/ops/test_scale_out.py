@@ -1,0 +1,47 @@
+"""Two `bookly serve` processes over one PostgreSQL database and one Redis: revocations and
+login-failure counts are shared, so it does not matter which process a request reaches."""
+
+import httpx
+
+from tests.factories import PASSWORD, signup_body
+from tests.ops.conftest import postgres_only
+from tests.ops.live import LiveServers, wait_until_healthy
+
+API = "/api/v1"
+
+
+@postgres_only
+def test_two_processes_share_revocations_and_login_failures(live_servers: LiveServers) -> None:
+    env = {"RATE_LIMIT_LOGIN_ACCOUNT": "4/15minutes"}
+    first = live_servers.start(env=env, wait=False)
+    second = live_servers.start(env=env, wait=False)
+    wait_until_healthy(first)
+    wait_until_healthy(second)
+
+    with (
+        httpx.Client(base_url=first.url, timeout=10) as a,
+        httpx.Client(base_url=second.url, timeout=10) as b,
+    ):
+        body = signup_body()
+        assert a.post(f"{API}/auth/signup", json=body).status_code == 201
+        credentials = {"email": body["email"], "password": PASSWORD}
+        tokens = b.post(f"{API}/auth/login", json=credentials).json()
+        bearer = {"Authorization": f"Bearer {tokens['access_token']}"}
+        assert a.get(f"{API}/users/me", headers=bearer).status_code == 200
+
+        # Signed out through the second process: refused at the first at once.
+        assert b.post(f"{API}/auth/logout", headers=bearer).status_code == 204
+        refused = a.get(f"{API}/users/me", headers=bearer)
+        assert refused.status_code == 401
+        assert refused.json()["error_code"] == "token_revoked"
+        replay = a.post(f"{API}/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+        assert replay.json()["error_code"] == "token_revoked"
+
+        # Two failures at each process reach the limit of four, counted once for both.
+        wrong = {"email": body["email"], "password": "wrong-password"}
+        for client in (a, b, a, b):
+            assert client.post(f"{API}/auth/login", json=wrong).status_code == 401
+        for client in (a, b):
+            locked = client.post(f"{API}/auth/login", json=credentials)
+            assert locked.status_code == 429
+            assert locked.json()["error_code"] == "rate_limited"
