@@ -202,6 +202,15 @@ async def test_search_text_is_literal_and_never_an_error(harness: Harness, q: st
     assert response.json()["items"] == []
 
 
+async def test_blank_search_text_lists_everything(harness: Harness) -> None:
+    owner = await user(harness.client, harness.context)
+    await new_book(harness.client, owner, title="Plain")
+    response = await harness.client.get(BOOKS, params={"q": "   "})
+    assert _titles(response.json()["items"]) == ["Plain"]
+    refused = await harness.client.get(BOOKS, params={"q": "  ", "sort": "relevance"})
+    assert refused.status_code == 422
+
+
 async def test_search_finds_quotes_and_percent_signs_literally(harness: Harness) -> None:
     owner = await user(harness.client, harness.context)
     await new_book(harness.client, owner, title="Plain")
