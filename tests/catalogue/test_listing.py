@@ -164,6 +164,8 @@ async def test_search_matches_title_author_and_description(harness: Harness) -> 
     # Relevance is the default with `q`: a title match outranks the rest.
     assert found[0]["uid"] == in_title["uid"]
     assert in_text["uid"] in [b["uid"] for b in found]
+    one_by_one = await all_pages(harness.client, BOOKS, q="dragon", limit=1)
+    assert [b["uid"] for b in one_by_one] == [b["uid"] for b in found]
     if BACKEND == "sqlite":  # LIKE matches inside words too
         assert {b["uid"] for b in found} == {in_title["uid"], in_text["uid"], by_author["uid"]}
     assert _titles(await all_pages(harness.client, BOOKS, q="le guin hills")) == ["Quiet Hills"]
