@@ -3,7 +3,7 @@
 import asyncio
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 import uvicorn
@@ -17,7 +17,7 @@ from bookly.auth.schemas import SignupIn
 from bookly.core.config import get_settings
 from bookly.main import create_context
 from bookly.models import Role, User
-from bookly.seed import SEED_PASSWORD, seed_database
+from bookly.seed import SEED_PASSWORD, SeedReport, seed_database
 
 app = typer.Typer(help="Bookly, the book-review API.", no_args_is_help=True)
 
@@ -132,7 +132,7 @@ def seed(
     )
 
 
-async def _seed(users: int, books: int, reviews: int, random_seed: int | None) -> Any:
+async def _seed(users: int, books: int, reviews: int, random_seed: int | None) -> SeedReport:
     context = create_context(get_settings())
     try:
         return await seed_database(
