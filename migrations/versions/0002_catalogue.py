@@ -61,8 +61,16 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_books_owner_uid_created_at_uid", ["owner_uid", "created_at", "uid"], unique=False
         )
+        # Unknown dates sort last both ways: as the last day ascending, as the first descending.
         batch_op.create_index(
-            "ix_books_published_date_uid", ["published_date", "uid"], unique=False
+            "ix_books_published_last_uid",
+            [sa.text("coalesce(published_date, '9999-12-31')"), "uid"],
+            unique=False,
+        )
+        batch_op.create_index(
+            "ix_books_published_first_uid",
+            [sa.text("coalesce(published_date, '0001-01-01')"), "uid"],
+            unique=False,
         )
         batch_op.create_index("ix_books_rating_avg_uid", ["rating_avg", "uid"], unique=False)
         batch_op.create_index("ix_books_title_uid", ["title", "uid"], unique=False)

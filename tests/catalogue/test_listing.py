@@ -164,6 +164,8 @@ async def test_search_matches_title_author_and_description(harness: Harness) -> 
     # Relevance is the default with `q`: a title match outranks the rest.
     assert found[0]["uid"] == in_title["uid"]
     assert in_text["uid"] in [b["uid"] for b in found]
+    one_by_one = await all_pages(harness.client, BOOKS, q="dragon", limit=1)
+    assert [b["uid"] for b in one_by_one] == [b["uid"] for b in found]
     if BACKEND == "sqlite":  # LIKE matches inside words too
         assert {b["uid"] for b in found} == {in_title["uid"], in_text["uid"], by_author["uid"]}
     assert _titles(await all_pages(harness.client, BOOKS, q="le guin hills")) == ["Quiet Hills"]
@@ -200,6 +202,15 @@ async def test_search_text_is_literal_and_never_an_error(harness: Harness, q: st
     response = await harness.client.get(BOOKS, params={"q": q})
     assert response.status_code == 200, response.text
     assert response.json()["items"] == []
+
+
+async def test_blank_search_text_lists_everything(harness: Harness) -> None:
+    owner = await user(harness.client, harness.context)
+    await new_book(harness.client, owner, title="Plain")
+    response = await harness.client.get(BOOKS, params={"q": "   "})
+    assert _titles(response.json()["items"]) == ["Plain"]
+    refused = await harness.client.get(BOOKS, params={"q": "  ", "sort": "relevance"})
+    assert refused.status_code == 422
 
 
 async def test_search_finds_quotes_and_percent_signs_literally(harness: Harness) -> None:

@@ -81,6 +81,20 @@ async def test_ten_concurrent_reviews_by_one_user_give_one_201(harness: Harness)
     assert rating["count"] == 1
 
 
+async def test_concurrent_reviews_by_many_users_all_count(harness: Harness) -> None:
+    readers = [await user(harness.client, harness.context) for _ in range(6)]
+    book = await new_book(harness.client, readers[0])
+    created = await asyncio.gather(
+        *(
+            new_review(harness.client, reader, book["uid"], rating=1 + n % 5)
+            for n, reader in enumerate(readers)
+        )
+    )
+    total = sum(review["rating"] for review in created)
+    rating = (await harness.client.get(f"/api/v1/books/{book['uid']}")).json()["rating"]
+    assert rating == {"average": total / 6, "count": 6}
+
+
 async def test_rating_must_be_an_integer_from_1_to_5(harness: Harness) -> None:
     reader = await user(harness.client, harness.context)
     book = await new_book(harness.client, reader)

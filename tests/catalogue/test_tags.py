@@ -18,6 +18,8 @@ async def test_put_replaces_and_post_adds_normalised_tags(harness: Harness) -> N
     assert put.json()["tags"] == ["classic", "science fiction", "space opera"]
     added = await harness.client.post(url, json={"tags": ["Award Winner"]}, headers=owner.headers)
     assert added.json()["tags"] == ["award winner", "classic", "science fiction", "space opera"]
+    cleared = await harness.client.put(url, json={"tags": []}, headers=owner.headers)
+    assert cleared.json()["tags"] == []
     replaced = await harness.client.put(url, json={"tags": ["classic"]}, headers=owner.headers)
     assert replaced.json()["tags"] == ["classic"]
     removed = await harness.client.delete(f"{url}/CLASSIC", headers=owner.headers)

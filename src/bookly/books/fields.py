@@ -39,7 +39,12 @@ def isbn13(compact: str) -> str:
     if len(compact) == 13:
         return compact
     body = "978" + compact[:9]
-    return body + str((10 - _isbn13_sum(body) % 10) % 10)
+    return body + isbn13_check_digit(body)
+
+
+def isbn13_check_digit(body: str) -> str:
+    """The 13th digit that completes these 12."""
+    return str((10 - _isbn13_sum(body) % 10) % 10)
 
 
 def _isbn13_sum(digits: str) -> int:

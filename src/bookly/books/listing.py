@@ -5,7 +5,19 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, cast, exists, func, literal, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+)
 from sqlalchemy.dialects.postgresql import REGCONFIG
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped
@@ -14,11 +26,15 @@ from sqlmodel import col
 from bookly.books.schemas import BookOut, BookSort
 from bookly.books.service import book_outs
 from bookly.core.context import AppContext
-from bookly.core.errors import InvalidCursor
 from bookly.core.pagination import Page, PageParams, after_key
 from bookly.core.text import escape_like
 from bookly.models import Book, BookTag, Tag
-from bookly.models.book import SEARCH_CONFIG, books_table
+from bookly.models.book import (
+    PUBLISHED_ASCENDING,
+    PUBLISHED_DESCENDING,
+    SEARCH_CONFIG,
+    books_table,
+)
 
 MAX_SEARCH_TERMS = 10
 
@@ -43,7 +59,6 @@ class _Order:
     key: KeyColumn
     key_type: type
     descending: bool
-    nullable: bool = False
 
 
 async def list_books(
@@ -62,11 +77,10 @@ async def list_books(
     scope = f"books:{sort.value}"
     statement = select(Book, order.key.label("sort_key")).where(*conditions)
     if page.cursor:
-        key_types: Any = (order.key_type | None, uuid.UUID)
-        key, last_uid = context.cursors.decode(scope, page.cursor, key_types)
-        statement = statement.where(_after(order, key, last_uid))
-    if order.nullable:  # NULLs last in both directions
-        statement = statement.order_by(order.key.is_(None))
+        key, last_uid = context.cursors.decode(scope, page.cursor, (order.key_type, uuid.UUID))
+        statement = statement.where(
+            after_key((order.key, uid), (key, last_uid), descending=order.descending)
+        )
     keys = (order.key, uid)
     statement = statement.order_by(
         *(key.desc() if order.descending else key.asc() for key in keys)
@@ -87,20 +101,6 @@ async def list_books(
     return Page(items=items, next_cursor=next_cursor, total=total)
 
 
-def _after(order: _Order, key: Any, last_uid: uuid.UUID) -> ColumnElement[bool]:
-    uid = col(Book.uid)
-    if not order.nullable:
-        if key is None:
-            raise InvalidCursor("The cursor is not one this list issued.")
-        return after_key((order.key, uid), (key, last_uid), descending=order.descending)
-    # NULLs come last: after a NULL only NULLs (by uid); after a value, later values then NULLs.
-    later_uid = uid < last_uid if order.descending else uid > last_uid
-    if key is None:
-        return and_(order.key.is_(None), later_uid)
-    later_key = order.key < key if order.descending else order.key > key
-    return or_(later_key, and_(order.key == key, later_uid), order.key.is_(None))
-
-
 def _order(sort: BookSort, q: str | None, on_postgresql: bool) -> _Order:
     descending = sort.value.startswith("-")
     if sort is BookSort.RELEVANCE:
@@ -110,7 +110,9 @@ def _order(sort: BookSort, q: str | None, on_postgresql: bool) -> _Order:
     if sort in (BookSort.TITLE, BookSort.TITLE_DESC):
         return _Order(col(Book.title), str, descending)
     if sort in (BookSort.PUBLISHED, BookSort.PUBLISHED_DESC):
-        return _Order(col(Book.published_date), date, descending, nullable=True)
+        # The same expressions as the indexes, so that they serve these orders.
+        unknown_last = PUBLISHED_DESCENDING if descending else PUBLISHED_ASCENDING
+        return _Order(literal_column(unknown_last, Date), date, descending)
     return _Order(col(Book.rating_avg), float, descending)
 
 

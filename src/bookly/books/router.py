@@ -47,12 +47,13 @@ async def list_books(
         Query(description="Default `-created_at`, or `relevance` when searching with `q`."),
     ] = None,
 ) -> Page[BookOut]:
+    q = " ".join(q.split()) if q else None  # blank text searches for nothing in particular
     if sort is BookSort.RELEVANCE and not q:
         raise RequestValidationError(
             [{"loc": ("query", "sort"), "msg": "relevance needs `q`", "type": "value_error"}]
         )
     filters = listing.BookFilters(
-        q=q,
+        q=q or None,
         author=author,
         language=language,
         tags=sorted(set(tag or [])),

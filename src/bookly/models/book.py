@@ -1,11 +1,14 @@
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Column, Computed, Float, ForeignKey, Index, Integer, Table, Uuid
+from sqlalchemy import Column, Computed, Float, ForeignKey, Index, Integer, Table, Uuid, text
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlmodel import Field, SQLModel
 
 from bookly.core.db import UTCDateTime, utcnow
+
+PUBLISHED_ASCENDING = "coalesce(published_date, '9999-12-31')"
+PUBLISHED_DESCENDING = "coalesce(published_date, '0001-01-01')"
 
 # What full-text search reads on PostgreSQL; SQLite searches the same columns with LIKE.
 SEARCH_CONFIG = "english"
@@ -24,7 +27,9 @@ class Book(SQLModel, table=True):
         # Keyset orders: every sort of `GET /books` has an index ending in the uid tie-breaker.
         Index("ix_books_created_at_uid", "created_at", "uid"),
         Index("ix_books_title_uid", "title", "uid"),
-        Index("ix_books_published_date_uid", "published_date", "uid"),
+        # Unknown dates sort last both ways: as the last day ascending, as the first descending.
+        Index("ix_books_published_last_uid", text(PUBLISHED_ASCENDING), "uid"),
+        Index("ix_books_published_first_uid", text(PUBLISHED_DESCENDING), "uid"),
         Index("ix_books_rating_avg_uid", "rating_avg", "uid"),
         Index("ix_books_owner_uid_created_at_uid", "owner_uid", "created_at", "uid"),
         # PostgreSQL only: a generated tsvector with a GIN index (migrations skip it on SQLite).

@@ -4,7 +4,17 @@ import uuid
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, bindparam, delete, func, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Row,
+    bindparam,
+    cast,
+    delete,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -152,7 +162,8 @@ async def _shift_summaries(db: AsyncSession, shifts: dict[uuid.UUID, tuple[int, 
         .values(
             rating_count=new_count,
             rating_sum=new_sum,
-            rating_avg=func.coalesce(new_sum * 1.0 / func.nullif(new_count, 0), 0.0),
+            # Float division, exactly as Python's sum / count (numeric division would round).
+            rating_avg=func.coalesce(cast(new_sum, Float) / func.nullif(new_count, 0), 0.0),
         )
     )
     await db.execute(
