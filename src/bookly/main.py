@@ -20,6 +20,7 @@ from bookly.core.metrics import router as metrics_router
 from bookly.core.middleware import (
     BodySizeLimitMiddleware,
     RequestIdAndHeadersMiddleware,
+    TrailingSlashMiddleware,
     TrustedHostMiddleware,
 )
 from bookly.core.openapi import install_openapi
@@ -116,5 +117,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts)
     app.add_middleware(RequestIdAndHeadersMiddleware)
     app.add_middleware(TelemetryMiddleware, metrics=metrics)
+    app.add_middleware(TrailingSlashMiddleware)
     install_openapi(app)
     return app

@@ -1,6 +1,8 @@
 """Health probes, request ids, standard headers, and the OpenAPI document."""
 
+from tests.catalogue.helpers import book_body
 from tests.conftest import Harness
+from tests.factories import user
 
 
 async def test_healthz(harness: Harness) -> None:
@@ -82,3 +84,15 @@ async def test_openapi_documents_the_problems_every_body_can_cause(harness: Harn
     assert "ValidationIssue" in schema["components"]["schemas"]
     scheme = next(iter(schema["components"]["securitySchemes"].values()))
     assert scheme["flows"]["password"]["tokenUrl"] == "/api/v1/auth/token"
+
+
+async def test_a_trailing_slash_reaches_the_same_resource(harness: Harness) -> None:
+    account = await user(harness.client, harness.context)
+    for path in ("/api/v1/books", "/api/v1/books/"):
+        created = await harness.client.post(path, json=book_body(), headers=account.headers)
+        assert created.status_code == 201, path
+        listed = await harness.client.get(path)
+        assert listed.status_code == 200, path
+    schema = (await harness.client.get("/api/v1/openapi.json")).json()
+    assert "/api/v1/books" in schema["paths"]
+    assert "/api/v1/books/" not in schema["paths"]

@@ -39,7 +39,7 @@ def _concrete(path: str) -> str:
 
 def test_admin_routes_are_found() -> None:
     routes = _admin_routes()
-    assert ("GET", "/api/v1/users/") in routes
+    assert ("GET", "/api/v1/users") in routes
     assert ("PATCH", "/api/v1/users/{uid}") in routes
 
 

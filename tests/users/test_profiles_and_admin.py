@@ -86,6 +86,7 @@ async def test_forged_or_foreign_cursors_are_refused(harness: Harness) -> None:
         response = await harness.client.get(USERS, headers=boss.headers, params={"cursor": cursor})
         assert response.status_code == 422
         assert response.json()["error_code"] == "validation_error"
+        assert response.json()["errors"][0]["loc"] == ["query", "cursor"]
     foreign = harness.context.cursors.encode("books:-created_at", ["2026-01-01T00:00:00Z", "x"])
     response = await harness.client.get(USERS, headers=boss.headers, params={"cursor": foreign})
     assert response.status_code == 422

@@ -23,7 +23,7 @@ SearchText = Annotated[StorableText, Query(min_length=1, max_length=200)]
 
 
 @router.get(
-    "/",
+    "",
     response_model=Page[BookOut],
     responses=problem_responses(422, 503),
     summary="Search and list books (keyset pages)",
@@ -66,7 +66,7 @@ async def list_books(
 
 
 @router.post(
-    "/",
+    "",
     response_model=BookOut,
     status_code=status.HTTP_201_CREATED,
     responses=problem_responses(401, 403, 409, 422, 503),

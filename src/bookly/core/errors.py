@@ -25,10 +25,25 @@ class BadRequest(AppError):
     title = "Bad request"
 
 
-class InvalidCursor(AppError):
+class ValidationFailed(AppError):
+    """A 422 found past the schema (a cursor's signature, a set's size); like the framework's
+    422s it lists the problem in `errors`, at the input it names."""
+
     status_code = 422
     error_code = "validation_error"
+    title = "Validation error"
+    location: ClassVar[tuple[str, ...]] = ("body",)
+    issue_type: ClassVar[str] = "value_error"
+
+    @property
+    def errors(self) -> list[dict[str, object]]:
+        return [{"loc": list(self.location), "msg": self.detail, "type": self.issue_type}]
+
+
+class InvalidCursor(ValidationFailed):
     title = "Invalid cursor"
+    location = ("query", "cursor")
+    issue_type = "invalid_cursor"
 
 
 class PasswordMismatch(AppError):
@@ -184,7 +199,7 @@ class TagExists(Conflict):
     title = "Tag already exists"
 
 
-class TooManyTags(AppError):
-    status_code = 422
-    error_code = "validation_error"
+class TooManyTags(ValidationFailed):
     title = "Too many tags"
+    location = ("body", "tags")
+    issue_type = "too_many_tags"

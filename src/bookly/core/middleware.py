@@ -41,6 +41,22 @@ class RequestIdAndHeadersMiddleware:
         await self.app(scope, receive, send_with_headers)
 
 
+class TrailingSlashMiddleware:
+    """One canonical path per resource: `/api/v1/books/` is served as `/api/v1/books`
+    (a redirect would turn a client's POST into a second round trip, or lose it)."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope.get("path", "")
+        if scope["type"] == "http" and len(path) > 1 and path.endswith("/"):
+            scope = {**scope, "path": path.rstrip("/") or "/"}
+            if "raw_path" in scope and scope["raw_path"] is not None:
+                scope["raw_path"] = scope["raw_path"].rstrip(b"/") or b"/"
+        await self.app(scope, receive, send)
+
+
 class BodySizeLimitMiddleware:
     """Refuses bodies over the limit: at once by `Content-Length`, else by counting chunks."""
 

@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Match
 
-from bookly.core.errors import AppError, ServiceUnavailable
+from bookly.core.errors import AppError, ServiceUnavailable, ValidationFailed
 
 logger = logging.getLogger("bookly.errors")
 
@@ -73,8 +73,9 @@ def problem_response(
 
 def _app_error(_: Request, exc: Exception) -> Response:
     exc = cast(AppError, exc)
+    extra = {"errors": exc.errors} if isinstance(exc, ValidationFailed) else None
     return problem_response(
-        exc.status_code, exc.error_code, exc.title, exc.detail, headers=exc.headers
+        exc.status_code, exc.error_code, exc.title, exc.detail, headers=exc.headers, extra=extra
     )
 
 

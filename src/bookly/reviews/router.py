@@ -45,7 +45,7 @@ async def create_review(
 
 
 @router.get(
-    "/",
+    "",
     response_model=Page[ReviewOut],
     responses=problem_responses(401, 403, 422, 503),
     summary="All reviews, newest first (admins only)",

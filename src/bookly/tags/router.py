@@ -52,7 +52,7 @@ async def remove_book_tag(
 
 
 @router.get(
-    "/",
+    "",
     response_model=Page[TagOut],
     responses=problem_responses(422, 503),
     summary="Tags with how many books carry each; `q` filters by name prefix",
@@ -69,7 +69,7 @@ async def list_tags(
 
 
 @router.post(
-    "/",
+    "",
     response_model=TagOut,
     status_code=status.HTTP_201_CREATED,
     responses=problem_responses(401, 403, 409, 422, 503),

@@ -52,7 +52,7 @@ async def delete_me(
 
 
 @router.get(
-    "/",
+    "",
     response_model=Page[UserOut],
     responses=problem_responses(401, 403, 422, 503),
     summary="All users (admins only); `q` matches username or email",
