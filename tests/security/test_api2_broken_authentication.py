@@ -11,10 +11,21 @@ from collections.abc import Awaitable, Callable
 import httpx
 import pytest
 
+from bookly.core.config import Settings
 from tests.conftest import Harness
 from tests.factories import PASSWORD, Account, admin, log_in, user
 
 ME = "/api/v1/users/me"
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """Lockouts are tested in tests/ops; here they would cut the timing samples short."""
+    return settings.model_copy(
+        update={"rate_limit_login_account": "1000/minute", "rate_limit_login_ip": "1000/minute"}
+    )
+
+
 Event = Callable[[Harness, Account, Account], Awaitable[None]]
 
 
