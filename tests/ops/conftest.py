@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from bookly.core.config import Settings
 from bookly.main import create_app
 from tests.conftest import BACKEND
-from tests.ops.live import live_servers
+from tests.support.live import live_servers
 
 __all__ = ["app_client", "live_servers", "postgres_only"]
 

@@ -14,7 +14,7 @@ import pytest
 
 from bookly.core.config import Settings
 from tests.factories import PASSWORD, signup_body
-from tests.ops.live import LiveServer, LiveServers
+from tests.support.live import LiveServer, LiveServers
 
 API = "/api/v1"
 

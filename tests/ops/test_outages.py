@@ -18,8 +18,8 @@ from bookly.main import create_context
 from tests.conftest import _empty_everything
 from tests.factories import PASSWORD, Account, log_in, sign_up, signup_body
 from tests.ops.conftest import app_client, postgres_only
-from tests.ops.live import free_port
-from tests.ops.scratch import scratch_postgres, scratch_redis
+from tests.support.live import free_port
+from tests.support.scratch import scratch_postgres, scratch_redis
 
 
 def _assert_unavailable(response: httpx.Response) -> None:

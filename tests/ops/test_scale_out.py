@@ -5,7 +5,7 @@ import httpx
 
 from tests.factories import PASSWORD, signup_body
 from tests.ops.conftest import postgres_only
-from tests.ops.live import LiveServers, wait_until_healthy
+from tests.support.live import LiveServers, wait_until_healthy
 
 API = "/api/v1"
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ops.live import free_port
+from tests.support.live import free_port
 
 
 def _as_postgres_user(command: list[str]) -> list[str]:
@@ -105,39 +105,41 @@ class ScratchRedis:
             self.process.kill()
         self.process.wait(timeout=10)
 
+    def restart(self) -> None:
+        """Stop and start again on the same port, empty, as Debian's Redis comes back."""
+        self.kill()
+        self.process = _launch_redis(self.port)
+
+
+def _launch_redis(port: int) -> subprocess.Popen[bytes]:
+    """An empty Redis on `port` that keeps nothing on disk, once it answers PING."""
+    server = ["redis-server", "--port", str(port), "--bind", "127.0.0.1"]
+    process = subprocess.Popen(
+        [*server, "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 10
+    while (
+        subprocess.run(
+            ["redis-cli", "-p", str(port), "ping"], capture_output=True, check=False
+        ).stdout.strip()
+        != b"PONG"
+    ):
+        if time.monotonic() > deadline:
+            process.kill()
+            raise AssertionError("scratch redis-server did not start")
+        time.sleep(0.05)
+    return process
+
 
 @contextmanager
 def scratch_redis() -> Iterator[ScratchRedis]:
     if shutil.which("redis-server") is None:
         pytest.skip("redis-server is not installed")
     port = free_port()
-    process = subprocess.Popen(
-        [
-            "redis-server",
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    server = ScratchRedis(port, process)
+    server = ScratchRedis(port, _launch_redis(port))
     try:
-        deadline = time.monotonic() + 10
-        while (
-            subprocess.run(
-                ["redis-cli", "-p", str(port), "ping"], capture_output=True, check=False
-            ).stdout.strip()
-            != b"PONG"
-        ):
-            if time.monotonic() > deadline:
-                raise AssertionError("scratch redis-server did not start")
-            time.sleep(0.05)
         yield server
     finally:
         server.kill()
