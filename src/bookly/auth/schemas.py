@@ -62,7 +62,8 @@ class VerifyIn(RequestBody):
 
 
 class PasswordResetRequestIn(RequestBody):
-    email: EmailStr = Field(max_length=320)
+    # Any string: an address no account has is answered like every other (202, no email).
+    email: Annotated[StorableText, StringConstraints(min_length=1, max_length=320)]
 
 
 class PasswordResetConfirmIn(RequestBody):

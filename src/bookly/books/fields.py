@@ -77,6 +77,6 @@ Language = Annotated[
     StorableText,
     StringConstraints(min_length=2, max_length=2),
     AfterValidator(_language),
-    Field(examples=["en"]),
+    Field(examples=["en"], json_schema_extra={"enum": sorted(ISO_639_1)}),
 ]
 IsoDate = Annotated[date, BeforeValidator(_iso_date), Field(examples=["1954-07-29"])]

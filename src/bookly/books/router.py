@@ -1,5 +1,4 @@
 import uuid
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response, status
@@ -8,7 +7,7 @@ from fastapi.exceptions import RequestValidationError
 from bookly.auth.dependencies import VerifiedUser
 from bookly.books import listing, service
 from bookly.books.dependencies import OwnedBook
-from bookly.books.fields import Language
+from bookly.books.fields import IsoDate, Language
 from bookly.books.schemas import BookCreate, BookOut, BookSort, BookUpdate
 from bookly.core.context import ContextDep
 from bookly.core.db import SessionDep
@@ -39,8 +38,8 @@ async def list_books(
         list[TagName] | None, Query(max_length=20, description="Repeatable: all must match.")
     ] = None,
     owner: uuid.UUID | None = None,
-    published_from: date | None = None,
-    published_to: date | None = None,
+    published_from: IsoDate | None = None,
+    published_to: IsoDate | None = None,
     min_rating: Annotated[float | None, Query(ge=0, le=5)] = None,
     sort: Annotated[
         BookSort | None,

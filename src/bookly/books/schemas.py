@@ -4,6 +4,7 @@ from enum import StrEnum
 from typing import Annotated, Self
 
 from pydantic import BaseModel, Field, StringConstraints, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from bookly.books.fields import Isbn, IsoDate, Language
 from bookly.core.schemas import RequestBody
@@ -34,8 +35,9 @@ class BookCreate(RequestBody):
 class BookUpdate(RequestBody):
     """Any subset of the writable fields; `null` clears an optional one."""
 
-    title: Title | None = None
-    author: Title | None = None
+    # Title and author may be left out but never cleared: the schema offers no null for them.
+    title: Title | SkipJsonSchema[None] = None
+    author: Title | SkipJsonSchema[None] = None
     publisher: Publisher | None = None
     published_date: IsoDate | None = None
     page_count: PageCount | None = None

@@ -2,7 +2,9 @@
 
 from typing import Annotated
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, GetJsonSchemaHandler
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 
 def _storable(value: str) -> str:
@@ -18,7 +20,21 @@ def _storable(value: str) -> str:
 
 # Give every string in a body its own length bounds too:
 # `Annotated[StorableText, StringConstraints(max_length=...)]`.
-StorableText = Annotated[str, AfterValidator(_storable)]
+class _NoNulPattern:
+    """Tells the schema what `_storable` enforces, as far as a pattern can (a lone surrogate
+    cannot be written in one); a type with a pattern of its own keeps that."""
+
+    def __get_pydantic_json_schema__(
+        self, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        schema = handler(core_schema)
+        schema.setdefault("pattern", r"^[^\u0000]*$")
+        return schema
+
+
+# For a type with a pattern of its own (which must then exclude NUL itself).
+Storable = AfterValidator(_storable)
+StorableText = Annotated[str, Storable, _NoNulPattern()]
 
 
 def escape_like(text: str) -> str:

@@ -6,7 +6,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from bookly.core.schemas import RequestBody
-from bookly.core.text import StorableText
+from bookly.core.text import Storable
 
 
 def normalise_tag(name: str) -> str:
@@ -18,8 +18,10 @@ def normalise_tag(name: str) -> str:
 
 
 TagName = Annotated[
-    StorableText,
-    StringConstraints(max_length=200),
+    str,
+    # At most 40 characters as sent, something besides spaces, and no NUL.
+    StringConstraints(max_length=40, pattern=r"^[^\u0000]*\S[^\u0000]*$"),
+    Storable,
     AfterValidator(normalise_tag),
     Field(examples=["science fiction"]),
 ]
