@@ -26,7 +26,7 @@ from sqlmodel import col
 from bookly.books.schemas import BookOut, BookSort
 from bookly.books.service import book_outs
 from bookly.core.context import AppContext
-from bookly.core.pagination import Page, PageParams, after_key
+from bookly.core.pagination import Keyset, Page, PageParams, count_if_asked
 from bookly.core.text import escape_like
 from bookly.models import Book, BookTag, Tag
 from bookly.models.book import (
@@ -72,31 +72,21 @@ async def list_books(
     on_postgresql = db.get_bind().dialect.name == "postgresql"
     conditions = _conditions(filters, on_postgresql)
     order = _order(sort, filters.q, on_postgresql)
-    uid = col(Book.uid)
 
-    scope = f"books:{sort.value}"
+    keyset = Keyset(
+        scope=f"books:{sort.value}",
+        columns=(order.key, col(Book.uid)),
+        key_types=(order.key_type, uuid.UUID),
+        descending=order.descending,
+    )
     statement = select(Book, order.key.label("sort_key")).where(*conditions)
-    if page.cursor:
-        key, last_uid = context.cursors.decode(scope, page.cursor, (order.key_type, uuid.UUID))
-        statement = statement.where(
-            after_key((order.key, uid), (key, last_uid), descending=order.descending)
-        )
-    keys = (order.key, uid)
-    statement = statement.order_by(
-        *(key.desc() if order.descending else key.asc() for key in keys)
-    ).limit(page.limit + 1)
-    rows = list((await db.execute(statement)).all())
-
-    has_more = len(rows) > page.limit
-    rows = rows[: page.limit]
-    next_cursor = (
-        context.cursors.encode(scope, [rows[-1].sort_key, rows[-1].Book.uid]) if has_more else None
+    rows, next_cursor = keyset.cut(
+        list((await db.execute(keyset.page_of(statement, page, context.cursors))).all()),
+        page,
+        context.cursors,
+        lambda row: (row.sort_key, row.Book.uid),
     )
-    total = (
-        await db.scalar(select(func.count()).select_from(Book).where(*conditions))
-        if page.include_total
-        else None
-    )
+    total = await count_if_asked(db, page, Book, conditions)
     items = await book_outs(db, [row.Book for row in rows])
     return Page(items=items, next_cursor=next_cursor, total=total)
 

@@ -1,6 +1,7 @@
 """Keyset pagination: opaque signed cursors and the page envelope every list answers with."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
@@ -13,12 +14,15 @@ from pydantic import (
     ValidationError,
     model_serializer,
 )
-from sqlalchemy import ColumnElement, tuple_
+from sqlalchemy import ColumnElement, Select, func, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped
 
 from bookly.core.errors import InvalidCursor
 
 ItemT = TypeVar("ItemT")
+RowItemT = TypeVar("RowItemT")
+SelectT = TypeVar("SelectT", bound=Select[*tuple[Any, ...]])
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
@@ -79,3 +83,45 @@ def after_key(
     """Rows strictly after `key` in (columns...) order; a row comparison an index can serve."""
     left, right = tuple_(*columns), tuple_(*key)
     return left < right if descending else left > right
+
+
+@dataclass(frozen=True)
+class Keyset:
+    """A list's order for keyset paging: its columns, the last of them unique (so the order is
+    total), all in one direction, and the scope that names its cursors."""
+
+    scope: str
+    columns: Sequence[ColumnElement[Any] | Mapped[Any]]
+    key_types: tuple[type, ...]
+    descending: bool
+
+    def page_of(self, statement: SelectT, page: PageParams, cursors: CursorCodec) -> SelectT:
+        """The statement limited to the page after `page.cursor`, plus one row that tells
+        whether another page follows."""
+        if page.cursor:
+            key = cursors.decode(self.scope, page.cursor, self.key_types)
+            statement = statement.where(after_key(self.columns, key, descending=self.descending))
+        directed = [column.desc() if self.descending else column.asc() for column in self.columns]
+        return statement.order_by(*directed).limit(page.limit + 1)
+
+    def cut(
+        self,
+        rows: Sequence[RowItemT],
+        page: PageParams,
+        cursors: CursorCodec,
+        key_of: Callable[[RowItemT], Sequence[Any]],
+    ) -> tuple[list[RowItemT], str | None]:
+        """The page's rows, and the cursor to the next page (None at the end)."""
+        kept = list(rows[: page.limit])
+        if len(rows) <= page.limit:
+            return kept, None
+        return kept, cursors.encode(self.scope, key_of(kept[-1]))
+
+
+async def count_if_asked(
+    db: AsyncSession, page: PageParams, table: Any, conditions: Sequence[ColumnElement[bool]]
+) -> int | None:
+    """The number of matching rows when the client asked for `include_total`, else None."""
+    if not page.include_total:
+        return None
+    return await db.scalar(select(func.count()).select_from(table).where(*conditions))

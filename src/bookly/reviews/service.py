@@ -2,6 +2,7 @@
 
 import uuid
 from collections import defaultdict
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -22,7 +23,7 @@ from sqlmodel import col
 from bookly.books.service import get_book
 from bookly.core.context import AppContext
 from bookly.core.errors import BookNotFound, Forbidden, ReviewExists, ReviewNotFound
-from bookly.core.pagination import Page, PageParams, after_key
+from bookly.core.pagination import Keyset, Page, PageParams, count_if_asked
 from bookly.models import Review, Role, User
 from bookly.models.book import books_table as _books
 from bookly.reviews.schemas import ReviewCreate, ReviewOut, ReviewUpdate
@@ -102,6 +103,14 @@ async def delete_reviews_of(db: AsyncSession, user_uid: uuid.UUID) -> None:
     await _shift_summaries(db, shifts)
 
 
+_NEWEST_REVIEWS = Keyset(
+    scope="reviews:-created_at",
+    columns=(col(Review.created_at), col(Review.uid)),
+    key_types=(datetime, uuid.UUID),
+    descending=True,
+)
+
+
 async def list_reviews(
     context: AppContext,
     db: AsyncSession,
@@ -118,26 +127,18 @@ async def list_reviews(
         conditions.append(col(Review.book_uid) == book_uid)
     if user_uid is not None:
         conditions.append(col(Review.user_uid) == user_uid)
-    scope = "reviews:-created_at"
-    order = (col(Review.created_at), col(Review.uid))
-    statement = select(Review).where(*conditions)
-    if page.cursor:
-        key = context.cursors.decode(scope, page.cursor, (type(context.clock()), uuid.UUID))
-        statement = statement.where(after_key(order, key, descending=True))
-    statement = statement.order_by(*(c.desc() for c in order)).limit(page.limit + 1)
-    rows = list((await db.execute(_with_author(statement))).all())
-    has_more = len(rows) > page.limit
-    rows = rows[: page.limit]
-    last = rows[-1].Review if rows else None
-    next_cursor = (
-        context.cursors.encode(scope, [last.created_at, last.uid]) if has_more and last else None
+    statement = _NEWEST_REVIEWS.page_of(select(Review).where(*conditions), page, context.cursors)
+    rows, next_cursor = _NEWEST_REVIEWS.cut(
+        list((await db.execute(_with_author(statement))).all()),
+        page,
+        context.cursors,
+        lambda row: (row.Review.created_at, row.Review.uid),
     )
-    total = (
-        await db.scalar(select(func.count()).select_from(Review).where(*conditions))
-        if page.include_total
-        else None
+    return Page(
+        items=[_row_out(row) for row in rows],
+        next_cursor=next_cursor,
+        total=await count_if_asked(db, page, Review, conditions),
     )
-    return Page(items=[_row_out(row) for row in rows], next_cursor=next_cursor, total=total)
 
 
 async def _locked_review(db: AsyncSession, review_uid: uuid.UUID) -> Review:

@@ -1,6 +1,7 @@
 """Profiles and account administration."""
 
 import uuid
+from datetime import datetime
 
 from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -9,7 +10,7 @@ from sqlmodel import col
 from bookly.auth.service import flush_unique, of_user, revoke_sessions
 from bookly.core.context import AppContext
 from bookly.core.errors import InvalidCredentials, UsernameTaken, UserNotFound
-from bookly.core.pagination import Page, PageParams, after_key
+from bookly.core.pagination import Keyset, Page, PageParams, count_if_asked
 from bookly.core.text import escape_like
 from bookly.models import Book, Review, Role, User
 from bookly.reviews.service import delete_reviews_of
@@ -81,6 +82,14 @@ async def delete_me(context: AppContext, db: AsyncSession, user: User, password:
     await db.execute(delete(User).where(col(User.uid) == user.uid))
 
 
+_NEWEST_USERS = Keyset(
+    scope="users:-created_at",
+    columns=(col(User.created_at), col(User.uid)),
+    key_types=(datetime, uuid.UUID),
+    descending=True,
+)
+
+
 async def list_users(
     context: AppContext,
     db: AsyncSession,
@@ -102,27 +111,14 @@ async def list_users(
     if is_active is not None:
         conditions.append(col(User.is_active) == is_active)
 
-    scope = "users:-created_at"
-    order = (col(User.created_at), col(User.uid))
-    statement = select(User).where(*conditions)
-    if page.cursor:
-        key = context.cursors.decode(scope, page.cursor, (type(context.clock()), uuid.UUID))
-        statement = statement.where(after_key(order, key, descending=True))
-    rows = list(
-        await db.scalars(statement.order_by(*(c.desc() for c in order)).limit(page.limit + 1))
-    )
-    has_more = len(rows) > page.limit
-    rows = rows[: page.limit]
-    next_cursor = (
-        context.cursors.encode(scope, [rows[-1].created_at, rows[-1].uid]) if has_more else None
-    )
-    total = (
-        await db.scalar(select(func.count()).select_from(User).where(*conditions))
-        if page.include_total
-        else None
+    statement = _NEWEST_USERS.page_of(select(User).where(*conditions), page, context.cursors)
+    rows, next_cursor = _NEWEST_USERS.cut(
+        list(await db.scalars(statement)), page, context.cursors, lambda u: (u.created_at, u.uid)
     )
     return Page(
-        items=[UserOut.model_validate(row) for row in rows], next_cursor=next_cursor, total=total
+        items=[UserOut.model_validate(row) for row in rows],
+        next_cursor=next_cursor,
+        total=await count_if_asked(db, page, User, conditions),
     )
 
 
