@@ -3,7 +3,6 @@
 import asyncio
 import email
 import re
-import socket
 import threading
 from collections.abc import Iterator
 from email.message import Message
@@ -19,15 +18,9 @@ from bookly.core.context import AppContext
 from bookly.mail.outbox import Dispatcher
 from bookly.models import OutboxMessage
 from tests.conftest import Harness
+from tests.support.live import free_port
 
 _LINK = re.compile(r"(https?://\S+\?token=[A-Za-z0-9._\-%]+)")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 class SmtpServer:

@@ -7,11 +7,14 @@ don't tell whether an account exists — by status, body, or time.
 import statistics
 import time
 from collections.abc import Awaitable, Callable
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 
+from bookly.auth.email_links import LinkPurpose, issue_link, password_binding
 from bookly.core.config import Settings
+from bookly.models import User
 from tests.conftest import Harness
 from tests.factories import PASSWORD, Account, admin, log_in, user
 
@@ -48,6 +51,22 @@ async def _password_change_elsewhere(h: Harness, victim: Account, _: Account) ->
     assert response.status_code == 200
 
 
+async def _password_reset(h: Harness, victim: Account, _: Account) -> None:
+    async with h.context.sessionmaker() as db:
+        stored = await db.get(User, victim.uid)
+        assert stored is not None
+        binding = password_binding(stored.password_hash)
+    link = issue_link(
+        h.context.settings, LinkPurpose.RESET_PASSWORD, victim.uid, binding, h.context.clock()
+    )
+    token = parse_qs(urlsplit(link).query)["token"][0]
+    response = await h.client.post(
+        "/api/v1/auth/password-reset/confirm",
+        json={"token": token, "new_password": "another-long-password"},
+    )
+    assert response.status_code == 200
+
+
 async def _role_change(h: Harness, victim: Account, boss: Account) -> None:
     response = await h.client.patch(
         f"/api/v1/users/{victim.uid}", headers=boss.headers, json={"role": "admin"}
@@ -71,7 +90,7 @@ async def _session_deleted_elsewhere(h: Harness, victim: Account, _: Account) ->
 
 @pytest.mark.parametrize(
     "event",
-    [_logout, _logout_all, _password_change_elsewhere, _role_change, _disable,
+    [_logout, _logout_all, _password_change_elsewhere, _password_reset, _role_change, _disable,
      _session_deleted_elsewhere],
 )  # fmt: skip
 async def test_tokens_die_with_their_session(harness: Harness, event: Event) -> None:

@@ -1,5 +1,6 @@
-"""The email links through the API: verify, resend, password reset; purpose, expiry, single use,
-concurrency, and no account enumeration."""
+"""OWASP API2:2023 Broken Authentication; ASVS v5 V6.4 (authentication factor lifecycle and
+recovery): the email links through the API — verify, resend, password reset; purpose, expiry,
+single use, concurrency, and no account enumeration. Messages go through a real SMTP server."""
 
 import asyncio
 from dataclasses import replace
@@ -8,12 +9,15 @@ import httpx
 
 from bookly.mail.outbox import Dispatcher
 from tests.conftest import Harness
-from tests.email.conftest import (
+from tests.email.conftest import (  # the fixtures: an SMTP server and settings that send to it
     SmtpServer,
+    dispatcher,
     drain,
     link_in,
     messages_to,
     outbox_rows,
+    settings,
+    smtp,
     token_in_link,
 )
 from tests.factories import Account, log_in, sign_up
@@ -251,3 +255,6 @@ async def test_reset_request_does_not_tell_whether_the_account_exists(
 
     await drain(dispatcher)
     assert [m["To"] for m in smtp.received()] == [account.email, account.email]
+
+
+__all__ = ["dispatcher", "settings", "smtp"]
