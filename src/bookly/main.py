@@ -30,6 +30,7 @@ from bookly.core.problems import install_problem_handlers
 from bookly.core.ratelimit import Limiter, create_storage
 from bookly.core.redis import create_redis
 from bookly.core.telemetry import TelemetryMiddleware
+from bookly.mail.outbox import watch_outbox
 from bookly.mail.worker import drain_in_process
 from bookly.pages.router import router as pages_router
 from bookly.reviews.router import book_reviews_router
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     metrics = Metrics()
+    watch_outbox(metrics)
     app.state.metrics = metrics
     install_problem_handlers(app)
     api = APIRouter(prefix=API_PREFIX)

@@ -16,6 +16,7 @@ from starlette.types import Receive, Scope, Send
 from bookly.core.logging import JsonFormatter, scrub
 from bookly.core.metrics import Metrics
 from bookly.core.telemetry import route_template
+from bookly.models import OutboxMessage, OutboxStatus
 from tests.conftest import Harness
 from tests.factories import PASSWORD, log_in, sign_up
 
@@ -220,3 +221,22 @@ async def test_pool_gauge_counts_connections_in_use(harness: Harness) -> None:
         during = in_use()
     assert during == before + 1
     assert in_use() == before
+
+
+async def test_the_outbox_backlog_and_dead_letters_are_on_metrics(harness: Harness) -> None:
+    await sign_up(harness.client)  # queues one verification email (no dispatcher runs here)
+    async with harness.context.sessionmaker.begin() as db:
+        db.add(
+            OutboxMessage(
+                template="verify-email",
+                recipient="gone@example.com",
+                payload={},
+                message_id="<dead@example.com>",
+                status=OutboxStatus.DEAD,
+                attempts=8,
+                last_error="550 mailbox unavailable",
+            )
+        )
+    text = (await harness.client.get("/metrics")).text
+    assert "bookly_outbox_backlog 1.0" in text
+    assert "bookly_outbox_dead 1.0" in text

@@ -15,11 +15,12 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from bookly.core.context import AppContext
+from bookly.core.metrics import Metrics
 from bookly.mail.messages import MailTemplate
 from bookly.mail.sender import Delivery, Sender, create_sender
 from bookly.models import OutboxMessage, OutboxStatus
@@ -183,3 +184,13 @@ class Dispatcher:
                 )
                 .execution_options(synchronize_session=False)
             )
+
+
+def watch_outbox(metrics: Metrics) -> None:
+    """Expose the backlog (queued, not yet sent) and the dead letters on /metrics."""
+    for status, name, documentation in (
+        (OutboxStatus.QUEUED, "bookly_outbox_backlog", "Emails queued and not yet sent."),
+        (OutboxStatus.DEAD, "bookly_outbox_dead", "Emails given up on after their last attempt."),
+    ):
+        count = select(func.count()).select_from(OutboxMessage)
+        metrics.watch_rows(name, documentation, count.where(col(OutboxMessage.status) == status))
