@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -130,7 +130,10 @@ class Dispatcher:
             # Any failure (timeout, dropped connection, rejected recipient) is retried alike.
             await self._failed(row, _describe(error))
         else:
-            await self._record(row, status=OutboxStatus.SENT, sent_at=self._context.clock())
+            # The payload holds live links; once delivered they need not stay in the database.
+            await self._record(
+                row, status=OutboxStatus.SENT, sent_at=self._context.clock(), payload={}
+            )
             logger.info("Sent %s email %s to %s", row.template, row.message_id, row.recipient)
 
     async def _failed(self, row: OutboxMessage, error: str) -> None:
@@ -163,7 +166,7 @@ class Dispatcher:
             error,
         )
 
-    async def _record(self, row: OutboxMessage, **values: datetime | str | None) -> None:
+    async def _record(self, row: OutboxMessage, **values: object) -> None:
         async with self._context.sessionmaker.begin() as db:
             await db.execute(
                 update(OutboxMessage)
