@@ -345,3 +345,16 @@ async def test_tls_settings_are_honoured(
 
 def _payload() -> dict[str, str]:
     return {"first_name": "Ada", "link": "https://bookly.example.org/x", "valid_for": "1 hour"}
+
+
+async def test_a_sent_email_keeps_no_link_in_the_database(
+    harness: Harness, smtp: SmtpServer, dispatcher: Dispatcher
+) -> None:
+    await sign_up(harness.client)
+    [queued] = await outbox_rows(harness.context)
+    assert "link" in queued.payload
+    await drain(dispatcher)
+    [sent] = await outbox_rows(harness.context)
+    assert sent.status == "sent"
+    assert sent.payload == {}
+    assert len(smtp.received()) == 1
