@@ -23,6 +23,7 @@ from typing import Any, Literal
 import asyncpg
 import httpx
 import pytest
+from redis.asyncio import Redis
 
 from bookly.core.config import Settings
 from tests.catalogue.helpers import book_body, new_book
@@ -349,6 +350,8 @@ async def test_postgres_crash_mid_load_loses_nothing(
 
 # --- Redis stopped and frozen ---------------------------------------------------------------
 
+DENYLIST_LOADED = "bookly:denylist:loaded"
+
 
 async def test_redis_stopped_or_frozen_fails_closed_and_forgets_no_logout(
     stack: Stack, servers: LiveServers
@@ -372,7 +375,13 @@ async def test_redis_stopped_or_frozen_fails_closed_and_forgets_no_logout(
         stack.redis.kill()
         await _check_redis_outage(client, stack, reader, leaver, book["uid"])
         stack.redis.restart()  # empty: the denylist is rebuilt from the sessions table
-        await _assert_revoked(client, leaver)
+        redis = Redis.from_url(stack.redis.url)
+        try:
+            assert await redis.exists(DENYLIST_LOADED) == 0
+            await _assert_revoked(client, leaver)
+            assert await redis.exists(DENYLIST_LOADED) == 1
+        finally:
+            await redis.aclose()
         await _assert_signed_in(client, reader)
     assert server.process.poll() is None
 
@@ -450,6 +459,7 @@ async def test_pool_exhaustion_answers_fast_503_and_leaks_nothing(
             for response, seconds in probes:
                 assert_unavailable(response)
                 assert seconds < POOL_TIMEOUT_SECONDS + 1
+            assert len(await _bookly_backends(stack)) == POOL_SIZE  # the pool's cap held
             await locked.rollback()
         finally:
             await blocker.close()
@@ -459,11 +469,9 @@ async def test_pool_exhaustion_answers_fast_503_and_leaks_nothing(
         assert changed.json()["description"] == "Changed."
         assert await abandoned == "gave up"
         await _until_pool_idle(client)
-        sessions = await stack.sql(
-            "SELECT state FROM pg_stat_activity WHERE application_name = 'bookly'"
-        )
-        assert len(sessions) <= POOL_SIZE
-        assert {row["state"] for row in sessions} <= {"idle"}, "a transaction left open"
+        backends = await _bookly_backends(stack)
+        assert len(backends) <= POOL_SIZE
+        assert set(backends) <= {"idle"}, "a transaction left open"
         # Both connections serve again, many requests over.
         answers = await asyncio.gather(
             *(client.get(path) for _ in range(3 * POOL_SIZE)),
@@ -472,6 +480,12 @@ async def test_pool_exhaustion_answers_fast_503_and_leaks_nothing(
         assert {response.status_code for response in answers} == {200}
     assert await stack.sql("SELECT uid FROM books WHERE title = $1", f"Ledger {key}") == []
     assert server.process.poll() is None
+
+
+async def _bookly_backends(stack: Stack) -> list[str]:
+    """The state of each PostgreSQL backend serving Bookly."""
+    rows = await stack.sql("SELECT state FROM pg_stat_activity WHERE application_name = 'bookly'")
+    return [row["state"] for row in rows]
 
 
 async def _abandoned_post(base_url: str, path: str, account: Account) -> str:
