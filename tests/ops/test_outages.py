@@ -2,37 +2,21 @@
 refused or frozen → authenticated routes and login 503 within a second, public reads 200;
 a statement cut by the statement timeout → 503 with nothing written."""
 
-import asyncio
 import dataclasses
-import time
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator
 
 import asyncpg
 import httpx
 import pytest
-from alembic import command
 
-from bookly.cli import alembic_config
 from bookly.core.config import Settings
 from bookly.main import create_context
 from tests.conftest import _empty_everything
 from tests.factories import PASSWORD, Account, log_in, sign_up, signup_body
 from tests.ops.conftest import app_client, postgres_only
 from tests.support.live import free_port
+from tests.support.outages import assert_unavailable, timed
 from tests.support.scratch import scratch_postgres, scratch_redis
-
-
-def _assert_unavailable(response: httpx.Response) -> None:
-    assert response.status_code == 503, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    assert response.json()["error_code"] == "service_unavailable"
-    assert int(response.headers["retry-after"]) > 0
-
-
-async def _timed(request: Awaitable[httpx.Response]) -> tuple[httpx.Response, float]:
-    started = time.monotonic()
-    response = await request
-    return response, time.monotonic() - started
 
 
 @pytest.fixture
@@ -71,18 +55,18 @@ async def test_redis_refused_or_frozen(settings: Settings) -> None:
 
 
 async def _check_redis_outage(client: httpx.AsyncClient, account: Account, profile: str) -> None:
-    me, seconds = await _timed(client.get("/api/v1/users/me", headers=account.headers))
-    _assert_unavailable(me)
+    me, seconds = await timed(client.get("/api/v1/users/me", headers=account.headers))
+    assert_unavailable(me)
     assert seconds < 1.0
-    login, seconds = await _timed(
+    login, seconds = await timed(
         client.post("/api/v1/auth/login", json={"email": account.email, "password": PASSWORD})
     )
-    _assert_unavailable(login)  # rate limiting fails closed
+    assert_unavailable(login)  # rate limiting fails closed
     assert seconds < 1.0
-    signup, seconds = await _timed(client.post("/api/v1/auth/signup", json=signup_body()))
-    _assert_unavailable(signup)
+    signup, seconds = await timed(client.post("/api/v1/auth/signup", json=signup_body()))
+    assert_unavailable(signup)
     assert seconds < 1.0
-    public, seconds = await _timed(client.get(profile))
+    public, seconds = await timed(client.get(profile))
     assert public.status_code == 200
     assert seconds < 1.0
     ready = await client.get("/readyz")
@@ -93,14 +77,14 @@ async def _check_redis_outage(client: httpx.AsyncClient, account: Account, profi
 async def test_redis_on_an_unused_port(settings: Settings) -> None:
     configured = settings.model_copy(update={"redis_url": f"redis://127.0.0.1:{free_port()}/0"})
     async with app_client(configured) as (_, client):
-        login, seconds = await _timed(
+        login, seconds = await timed(
             client.post("/api/v1/auth/login", json={"email": "a@example.com", "password": "x" * 9})
         )
-        me, _ = await _timed(
+        me, _ = await timed(
             client.get("/api/v1/users/me", headers={"Authorization": "Bearer not.a.token"})
         )
         healthz = await client.get("/healthz")
-    _assert_unavailable(login)
+    assert_unavailable(login)
     assert seconds < 1.0
     assert me.status_code == 401  # a token that fails to verify never needs Redis
     assert healthz.status_code == 200
@@ -109,11 +93,7 @@ async def test_redis_on_an_unused_port(settings: Settings) -> None:
 @postgres_only
 async def test_postgres_down_answers_503_and_recovers_by_itself(settings: Settings) -> None:
     with scratch_postgres() as cluster:
-        connection = await asyncpg.connect(cluster.admin_url)
-        await connection.execute("CREATE DATABASE bookly")
-        await connection.close()
-        url = cluster.url("bookly")
-        await asyncio.to_thread(command.upgrade, alembic_config(url), "head")
+        url = await cluster.migrated_database("bookly")
         configured = settings.model_copy(
             update={"database_url": url, "redis_url": None, "db_pool_timeout_seconds": 2.0}
         )
@@ -124,8 +104,8 @@ async def test_postgres_down_answers_503_and_recovers_by_itself(settings: Settin
 
             cluster.crash()
             for path, headers in ((profile, {}), ("/api/v1/users/me", account.headers)):
-                response, seconds = await _timed(client.get(path, headers=headers))
-                _assert_unavailable(response)
+                response, seconds = await timed(client.get(path, headers=headers))
+                assert_unavailable(response)
                 assert seconds < configured.db_pool_timeout_seconds + 1
             assert (await client.get("/readyz")).json()["checks"]["database"] == "unavailable"
             assert (await client.get("/healthz")).status_code == 200
@@ -170,7 +150,7 @@ async def _change_password_while_sessions_are_locked(
             await blocker.execute(
                 "SELECT 1 FROM sessions WHERE user_uid = $1 FOR UPDATE", account.uid
             )
-            response, seconds = await _timed(
+            response, seconds = await timed(
                 client.post(
                     "/api/v1/auth/password/change",
                     headers=account.headers,
@@ -179,5 +159,5 @@ async def _change_password_while_sessions_are_locked(
             )
     finally:
         await blocker.close()
-    _assert_unavailable(response)
+    assert_unavailable(response)
     assert seconds < 3

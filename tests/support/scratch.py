@@ -4,6 +4,7 @@ PostgreSQL refuses to run as root, so the cluster belongs to the `postgres` syst
 tests run as root (`runuser`).
 """
 
+import asyncio
 import os
 import shutil
 import signal
@@ -15,8 +16,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import asyncpg
 import pytest
+from alembic import command
 
+from bookly.cli import alembic_config
 from tests.support.live import free_port
 
 
@@ -37,6 +41,21 @@ class ScratchPostgres:
 
     def url(self, database: str) -> str:
         return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/{database}"
+
+    def dsn(self, database: str) -> str:
+        """For asyncpg itself (a test reading or locking rows behind the app's back)."""
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
+
+    async def migrated_database(self, database: str) -> str:
+        """Create `database`, migrate it to head, and return its URL for Bookly."""
+        connection = await asyncpg.connect(self.admin_url)
+        try:
+            await connection.execute(f'CREATE DATABASE "{database}"')
+        finally:
+            await connection.close()
+        url = self.url(database)
+        await asyncio.to_thread(command.upgrade, alembic_config(url), "head")
+        return url
 
     def _pg_ctl(self, *args: str) -> None:
         subprocess.run(
