@@ -151,6 +151,11 @@ class Server:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU time of the server process so far (all its threads)."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def rss_kib(self) -> int:
         for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
@@ -248,10 +253,16 @@ class Load:
     socket_errors: int
     non2xx: int
     extra: dict[str, int] = field(default_factory=dict)
+    # CPU the server spent during the run; per request, the figure machine noise moves least.
+    server_cpu_seconds: float = 0.0
 
     @property
     def rps(self) -> float:
         return self.requests / self.seconds
+
+    @property
+    def cpu_us_per_request(self) -> float:
+        return 1e6 * self.server_cpu_seconds / max(1, self.requests)
 
     @property
     def clean(self) -> bool:

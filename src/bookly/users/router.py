@@ -5,7 +5,7 @@ from fastapi import APIRouter, Query, status
 
 from bookly.auth.dependencies import AdminUser, CallerDep, CurrentUser
 from bookly.core.context import ContextDep
-from bookly.core.db import SessionDep
+from bookly.core.db import SessionDep, read_only
 from bookly.core.pagination import Page, PageQuery
 from bookly.core.problems import problem_responses
 from bookly.models import Role
@@ -23,6 +23,7 @@ router = APIRouter(prefix="/users", tags=["users"])
 
 
 @router.get("/me", response_model=MeOut, responses=problem_responses(401, 503))
+@read_only
 async def read_me(user: CurrentUser, db: SessionDep) -> MeOut:
     return await service.me(db, user)
 
@@ -53,6 +54,7 @@ async def delete_me(
     responses=problem_responses(401, 403, 422, 503),
     summary="All users (admins only); `q` matches username or email",
 )
+@read_only
 async def list_users(
     _: AdminUser,
     context: ContextDep,
@@ -66,6 +68,7 @@ async def list_users(
 
 
 @router.get("/{uid}", response_model=PublicProfile, responses=problem_responses(404, 422))
+@read_only
 async def read_profile(uid: uuid.UUID, db: SessionDep) -> PublicProfile:
     return await service.public_profile(db, uid)
 
