@@ -17,8 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import asyncpg
+from alembic import command
 
 from bookly.auth.service import ClientInfo, start_session
+from bookly.cli import alembic_config
 from bookly.core.config import Settings
 from bookly.main import create_context
 from bookly.models import User
@@ -93,7 +95,7 @@ async def drop_database(target: Target) -> None:
 
 
 def migrate(target: Target) -> None:
-    subprocess.run([BIN / "bookly", "migrate"], env=target.server_env(), check=True)
+    command.upgrade(alembic_config(target.settings().database_url), "head")
 
 
 @dataclass(frozen=True)
