@@ -8,16 +8,19 @@ Settings come from the environment, as Bookly's do: DATABASE_URL, REDIS_URL, JWT
 JWT_ALGORITHM (HS256), DB_POOL_SIZE (10).
 """
 
+import hashlib
 import os
 import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
 import jwt
 import orjson
+from itsdangerous import BadSignature, URLSafeSerializer
 from redis.asyncio import Redis
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -35,6 +38,7 @@ REQUIRED_CLAIMS = ["exp", "iat", "sub", "jti", "typ", "sid"]
 class State:
     pool: asyncpg.Pool
     redis: Redis
+    cursors: URLSafeSerializer
 
 
 state = State()
@@ -44,6 +48,10 @@ def json(data: Any, status: int = 200) -> Response:
     # `default=str` writes asyncpg's own UUID type, which orjson doesn't know, in canonical form.
     body = orjson.dumps(data, default=str, option=orjson.OPT_UTC_Z)
     return Response(body, status, media_type="application/json")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
 
 
 def fail(status: int) -> Response:
@@ -85,7 +93,9 @@ async def caller_row(request: Request, sql: str) -> asyncpg.Record:
 
 ME_SQL = """
 SELECT u.uid, u.username, u.email, u.first_name, u.last_name, u.role, u.is_verified,
-       u.is_active, u.created_at, u.updated_at, s.revoked_at
+       u.is_active, u.created_at, u.updated_at, s.revoked_at,
+       (SELECT count(*) FROM books WHERE owner_uid = u.uid) AS book_count,
+       (SELECT count(*) FROM reviews WHERE user_uid = u.uid) AS review_count
 FROM users u JOIN sessions s ON s.user_uid = u.uid
 WHERE s.sid = $1 AND u.uid = $2
 """
@@ -109,10 +119,164 @@ async def me(request: Request) -> Response:
         row = await caller_row(request, ME_SQL)
     except Unauthorized:
         return fail(401)
-    body = {name: row[name] for name in USER_FIELDS}
-    body["book_count"] = 0
-    body["review_count"] = 0
-    return json(body)
+    return json({name: row[name] for name in (*USER_FIELDS, "book_count", "review_count")})
+
+
+# S1, S2, S3, S6: the book object in one statement (owner joined, tags aggregated) ---------------
+
+BOOK_COLUMNS = """
+b.uid, b.title, b.author, b.publisher, b.published_date, b.page_count, b.language, b.isbn,
+b.description, b.rating_sum, b.rating_count, b.created_at, b.updated_at,
+o.uid AS owner_uid, o.username AS owner_username,
+coalesce((SELECT array_agg(t.name ORDER BY t.name) FROM book_tags bt
+          JOIN tags t ON t.uid = bt.tag_uid WHERE bt.book_uid = b.uid), '{}') AS tags
+"""
+BOOK_SQL = (
+    f"SELECT {BOOK_COLUMNS} FROM books b LEFT JOIN users o ON o.uid = b.owner_uid WHERE b.uid = $1"
+)
+# Keyset pages: separate statements with and without a cursor, so each plans on its index.
+NEWEST_SQL = f"""
+SELECT {BOOK_COLUMNS}, b.created_at AS sort_key
+FROM books b LEFT JOIN users o ON o.uid = b.owner_uid
+{{after}} ORDER BY b.created_at DESC, b.uid DESC LIMIT $1
+"""
+NEWEST_FIRST_SQL = NEWEST_SQL.format(after="")
+NEWEST_AFTER_SQL = NEWEST_SQL.format(after="WHERE (b.created_at, b.uid) < ($2, $3)")
+SEARCH_SQL = f"""
+SELECT {BOOK_COLUMNS}, ts_rank(b.search_vector, query) AS sort_key
+FROM books b LEFT JOIN users o ON o.uid = b.owner_uid,
+     websearch_to_tsquery('english'::regconfig, $2) AS query
+WHERE b.search_vector @@ query {{after}}
+ORDER BY sort_key DESC, b.uid DESC LIMIT $1
+"""
+SEARCH_FIRST_SQL = SEARCH_SQL.format(after="")
+SEARCH_AFTER_SQL = SEARCH_SQL.format(
+    after="AND (ts_rank(b.search_vector, query), b.uid) < ($3, $4)"
+)
+BOOK_FIELDS = (
+    "uid",
+    "title",
+    "author",
+    "publisher",
+    "published_date",
+    "page_count",
+    "language",
+    "isbn",
+    "description",
+)
+
+
+def book_body(row: asyncpg.Record) -> dict[str, Any]:
+    body = {name: row[name] for name in BOOK_FIELDS}
+    owner = row["owner_uid"]
+    body["owner"] = {"uid": owner, "username": row["owner_username"]} if owner else None
+    body["tags"] = row["tags"]
+    count = row["rating_count"]
+    body["rating"] = {"average": row["rating_sum"] / count if count else None, "count": count}
+    body["created_at"], body["updated_at"] = row["created_at"], row["updated_at"]
+    return body
+
+
+async def book(request: Request) -> Response:
+    try:
+        uid = uuid.UUID(request.path_params["uid"])
+    except ValueError:
+        return fail(422)
+    row = await state.pool.fetchrow(BOOK_SQL, uid)
+    if row is None:
+        return fail(404)
+    response = json(book_body(row))
+    response.headers["ETag"] = f'"{hashlib.sha256(response.body).hexdigest()[:32]}"'
+    return response
+
+
+def cursor_key(value: Any) -> Any:
+    """A sort key as Bookly's cursors hold it (pydantic's JSON form)."""
+    return orjson.loads(orjson.dumps(value, default=str, option=orjson.OPT_UTC_Z))
+
+
+async def books(request: Request) -> Response:
+    params = request.query_params
+    limit = int(params.get("limit", "20"))
+    q = " ".join(params.get("q", "").split())
+    scope = "books:relevance" if q else "books:-created_at"
+    after: tuple[Any, ...] = ()
+    if cursor := params.get("cursor"):
+        try:
+            cursor_scope, (key, last_uid) = state.cursors.loads(cursor)
+        except BadSignature:
+            return fail(422)
+        if cursor_scope != scope:
+            return fail(422)
+        after = (float(key) if q else datetime.fromisoformat(key), uuid.UUID(last_uid))
+    if q:
+        sql = SEARCH_AFTER_SQL if after else SEARCH_FIRST_SQL
+        rows = await state.pool.fetch(sql, limit + 1, q, *after)
+    else:
+        sql = NEWEST_AFTER_SQL if after else NEWEST_FIRST_SQL
+        rows = await state.pool.fetch(sql, limit + 1, *after)
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        next_cursor = state.cursors.dumps(
+            [scope, [cursor_key(last["sort_key"]), cursor_key(last["uid"])]]
+        )
+    return json({"items": [book_body(row) for row in rows], "next_cursor": next_cursor})
+
+
+# S5: a review, and its book's rating summary, in one transaction ----------------------------
+
+REVIEWER_SQL = """
+SELECT u.uid, u.username, u.is_active, u.is_verified, s.revoked_at
+FROM users u JOIN sessions s ON s.user_uid = u.uid
+WHERE s.sid = $1 AND u.uid = $2
+"""
+INSERT_REVIEW_SQL = """
+INSERT INTO reviews (uid, book_uid, user_uid, rating, review_text, created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $6)
+"""
+SHIFT_SUMMARY_SQL = """
+UPDATE books SET rating_count = rating_count + 1, rating_sum = rating_sum + $2,
+       rating_avg = (rating_sum + $2)::float / (rating_count + 1)
+WHERE uid = $1
+"""
+
+
+async def review(request: Request) -> Response:
+    try:
+        author = await caller_row(request, REVIEWER_SQL)
+    except Unauthorized:
+        return fail(401)
+    if not author["is_verified"]:
+        return fail(403)
+    data = orjson.loads(await request.body())
+    rating, text = data["rating"], data["review_text"].strip()
+    if type(rating) is not int or not 1 <= rating <= 5 or not 1 <= len(text) <= 5000:
+        return fail(422)
+    book_uid, review_uid, now = uuid.UUID(request.path_params["uid"]), uuid.uuid4(), utcnow()
+    try:
+        async with state.pool.acquire() as connection, connection.transaction():
+            await connection.execute(
+                INSERT_REVIEW_SQL, review_uid, book_uid, author["uid"], rating, text, now
+            )
+            await connection.execute(SHIFT_SUMMARY_SQL, book_uid, rating)
+    except asyncpg.UniqueViolationError:
+        return fail(409)
+    except asyncpg.ForeignKeyViolationError:
+        return fail(404)
+    body = {
+        "uid": review_uid,
+        "rating": rating,
+        "review_text": text,
+        "book_uid": book_uid,
+        "user": {"uid": author["uid"], "username": author["username"]},
+        "created_at": now,
+        "updated_at": now,
+    }
+    response = json(body, status=201)
+    response.headers["Location"] = f"/api/v1/reviews/{review_uid}"
+    return response
 
 
 @asynccontextmanager
@@ -121,6 +285,7 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
     size = int(os.environ.get("DB_POOL_SIZE", "10"))
     state.pool = await asyncpg.create_pool(database_url, min_size=size, max_size=size)
     state.redis = Redis.from_url(os.environ["REDIS_URL"], decode_responses=True)
+    state.cursors = URLSafeSerializer(SECRET, salt="bookly.cursor")
     try:
         yield
     finally:
@@ -129,6 +294,11 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
 
 
 app = Starlette(
-    routes=[Route("/api/v1/users/me", me)],
+    routes=[
+        Route("/api/v1/users/me", me),
+        Route("/api/v1/books", books),
+        Route("/api/v1/books/{uid}", book),
+        Route("/api/v1/books/{uid}/reviews", review, methods=["POST"]),
+    ],
     lifespan=lifespan,
 )

@@ -1,5 +1,6 @@
 """The moving parts of the benchmark: the database, accounts, pinned servers, and wrk runs."""
 
+import asyncio
 import json
 import os
 import signal
@@ -96,6 +97,27 @@ async def drop_database(target: Target) -> None:
 
 def migrate(target: Target) -> None:
     command.upgrade(alembic_config(target.settings().database_url), "head")
+
+
+async def book_count(target: Target) -> int:
+    connection = await asyncpg.connect(target.database_url)
+    try:
+        count: int = await connection.fetchval("SELECT count(*) FROM books")
+        return count
+    finally:
+        await connection.close()
+
+
+def seed(target: Target, *, users: int, books: int, reviews: int) -> None:
+    """`bookly seed` (bulk COPY), unless the database already holds that many books."""
+    present = asyncio.run(book_count(target))
+    if books == 0 or present >= books:
+        print(f"{target.database}: {present} books present, not seeding", flush=True)
+        return
+    print(f"{target.database}: seeding {books} books, {reviews} reviews, {users} users", flush=True)
+    command = [BIN / "bookly", "seed", "--users", str(users), "--books", str(books)]
+    command += ["--reviews", str(reviews), "--random-seed", "7"]
+    subprocess.run(command, env=target.server_env(), check=True)
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ from harness import (
     mint_accounts,
     parse_wrk,
     run_wrk,
+    seed,
     serving,
     wrk_command,
 )
@@ -52,14 +53,25 @@ RSS_LIMIT_MIB = 200
 
 def main() -> int:
     options = parse_options()
+    if options.mode == "scale":
+        return scale(options)
     target = Target(options.admin_url, options.database, options.redis_url)
+    with prepared(target, options, books=options.books, reviews=options.reviews) as work:
+        mode = {"compare": compare, "storm": storm, "soak": soak}[options.mode]
+        return mode(options, work)
+
+
+@contextmanager
+def prepared(
+    target: Target, options: argparse.Namespace, *, books: int, reviews: int
+) -> Iterator[Workload]:
+    """The database created, migrated and seeded (unless it already is), and the workload."""
     asyncio.run(ensure_database(target))
     try:
         migrate(target)
+        seed(target, users=options.users, books=books, reviews=reviews)
         with tempfile.TemporaryDirectory(prefix="bookly-bench-") as scratch:
-            work = Workload.prepare(target, Path(scratch))
-            mode = {"compare": compare, "storm": storm, "soak": soak}[options.mode]
-            return mode(options, work)
+            yield Workload.prepare(target, Path(scratch))
     finally:
         if options.drop_database:
             asyncio.run(drop_database(target))
@@ -67,7 +79,7 @@ def main() -> int:
 
 def parse_options() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--mode", choices=["compare", "storm", "soak"], default="compare")
+    parser.add_argument("--mode", choices=["compare", "storm", "soak", "scale"], default="compare")
     parser.add_argument("--scenarios", default=",".join(SCENARIOS))
     parser.add_argument("--warmup", type=float, default=5, help="seconds, before each run")
     parser.add_argument("--duration", type=float, default=20, help="measured seconds")
@@ -77,6 +89,14 @@ def parse_options() -> argparse.Namespace:
     )
     parser.add_argument("--quick", action="store_true", help="1 s warm-up, 2 s measured, 1 round")
     parser.add_argument("--soak-seconds", type=float, default=600)
+    parser.add_argument("--books", type=int, default=100_000, help="seed this many (0: don't)")
+    parser.add_argument("--reviews", type=int, default=500_000)
+    parser.add_argument("--users", type=int, default=1_000)
+    parser.add_argument(
+        "--scale-books",
+        default="10000,1000000",
+        help="scale mode: the small and the large catalogue (databases DATABASE_<books>)",
+    )
     parser.add_argument(
         "--admin-url",
         default=os.environ.get(
@@ -317,6 +337,50 @@ def exit_code(options: argparse.Namespace, *, valid: bool, met: bool) -> int:
     if not valid:
         return 2
     return 3 if options.strict and not met else 0
+
+
+SCALE_SCENARIOS = ("S2", "S3", "S6")
+SCALE_GROWTH_LIMIT = 1.5
+
+
+def scale(options: argparse.Namespace) -> int:
+    """Bookly's latency for S2, S3 and S6 on a small and a large catalogue (one review a book)."""
+    small, large = (int(books) for books in options.scale_books.split(","))
+    loads: dict[int, dict[str, Load]] = {}
+    valid = True
+    for books in (small, large):
+        target = Target(options.admin_url, f"{options.database}_{books}", options.redis_url)
+        loads[books] = {}
+        with (
+            prepared(target, options, books=books, reviews=books) as work,
+            bookly_server(target) as bookly,
+        ):
+            for name in SCALE_SCENARIOS:
+                scenario = SCENARIOS[name]
+                check_agreement_alone(scenario, work, bookly)
+                loads[books][name] = load = measure(bookly, scenario, work, options)
+                valid &= load.clean
+                print(f"{name} at {books:>9} books: {describe(load)}", flush=True)
+    results = []
+    for name in SCALE_SCENARIOS:
+        before, after = loads[small][name], loads[large][name]
+        result = {
+            "scenario": name,
+            "small": {"books": small, **summary(before)},
+            "large": {"books": large, **summary(after)},
+            "p50_growth": round(after.p50_ms / before.p50_ms, 2),
+            "p99_growth": round(after.p99_ms / before.p99_ms, 2),
+        }
+        result["growth_ok"] = result["p50_growth"] <= SCALE_GROWTH_LIMIT
+        results.append(result)
+        print(f"RESULT {json.dumps(result)}")
+        print(
+            f"{name}: p50 x{result['p50_growth']}, p99 x{result['p99_growth']} from {small} to "
+            f"{large} books (target p50 <= x{SCALE_GROWTH_LIMIT}) "
+            f"{'met' if result['growth_ok'] else 'MISSED'}"
+        )
+    record("scale", options, results)
+    return exit_code(options, valid=valid, met=all(r["growth_ok"] for r in results))
 
 
 def record(mode: str, options: argparse.Namespace, results: list[dict[str, object]]) -> None:

@@ -2,10 +2,21 @@
 
 import asyncio
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness import Account, Target, mint_accounts
+import asyncpg
+
+from bookly.core.pagination import CursorCodec
+from harness import JWT_SECRET, Account, Target, mint_accounts
+
+# A word in about one title in twenty of `bookly seed`'s books.
+COMMON_WORD = "garden"
+PAGE_SIZE = 20
+# S6 asks for this page of S2's list, by the cursor that ends the page before it.
+DEEP_PAGE = 50
+SAMPLED_BOOKS = 1000
+REVIEWERS_PER_RUN = 32
 
 
 @dataclass
@@ -15,6 +26,9 @@ class Workload:
     target: Target
     files: Path
     reader: Account
+    # Empty until the catalogue is seeded: only S4 runs then.
+    book_uids: list[str] = field(default_factory=list)
+    deep_cursor: str = ""
 
     def file(self, name: str, lines: Iterable[str]) -> str:
         path = self.files / name
@@ -24,7 +38,30 @@ class Workload:
     @classmethod
     def prepare(cls, target: Target, files: Path) -> "Workload":
         (reader,) = asyncio.run(mint_accounts(target, 1))
-        return cls(target=target, files=files, reader=reader)
+        book_uids, deep_cursor = asyncio.run(_sample_books(target))
+        return cls(target, files, reader, book_uids, deep_cursor)
+
+
+async def _sample_books(target: Target) -> tuple[list[str], str]:
+    """Random books for S1 and S5, and the cursor of S2's page DEEP_PAGE (what following
+    `next_cursor` that many times gives, signed by Bookly's own codec)."""
+    connection = await asyncpg.connect(target.database_url)
+    try:
+        uids = await connection.fetch(
+            "SELECT uid FROM books ORDER BY random() LIMIT $1", SAMPLED_BOOKS
+        )
+        last_of_previous_page = await connection.fetchrow(
+            "SELECT created_at, uid FROM books ORDER BY created_at DESC, uid DESC "
+            "OFFSET $1 LIMIT 1",
+            (DEEP_PAGE - 1) * PAGE_SIZE - 1,
+        )
+    finally:
+        await connection.close()
+    cursor = ""
+    if last_of_previous_page is not None:
+        key = [last_of_previous_page["created_at"], last_of_previous_page["uid"]]
+        cursor = CursorCodec(JWT_SECRET).encode("books:-created_at", key)
+    return [str(row["uid"]) for row in uids], cursor
 
 
 @dataclass(frozen=True)
@@ -52,9 +89,59 @@ def _me_args(work: Workload) -> list[str]:
     return [work.file("s4-paths", ["/api/v1/users/me"]), work.reader.access_token]
 
 
+def _book_args(work: Workload) -> list[str]:
+    return [work.file("s1-paths", (f"/api/v1/books/{uid}" for uid in work.book_uids))]
+
+
+def _deep_page(work: Workload) -> str:
+    return f"/api/v1/books?limit={PAGE_SIZE}&cursor={work.deep_cursor}"
+
+
+def _review_args(work: Workload) -> list[str]:
+    """Fresh reviewers for every run: none of them has reviewed anything yet."""
+    reviewers = asyncio.run(mint_accounts(work.target, REVIEWERS_PER_RUN))
+    return [
+        work.file("s5-tokens", (account.access_token for account in reviewers)),
+        work.file("s5-books", work.book_uids),
+    ]
+
+
+def _review_probe(work: Workload) -> Probe:
+    (reviewer,) = asyncio.run(mint_accounts(work.target, 1))
+    body = b'{"rating": 4, "review_text": "A probe review."}'
+    return Probe(f"/api/v1/books/{work.book_uids[0]}/reviews", reviewer.access_token, body)
+
+
+FIRST_PAGE = f"/api/v1/books?limit={PAGE_SIZE}"
+SEARCH_PAGE = f"/api/v1/books?q={COMMON_WORD}&limit={PAGE_SIZE}"
+
 SCENARIOS = {
     scenario.name: scenario
     for scenario in (
+        Scenario(
+            name="S1",
+            title="GET /books/{uid}",
+            min_ratio=0.5,
+            script="get.lua",
+            wrk_args=_book_args,
+            probe=lambda work: Probe(f"/api/v1/books/{work.book_uids[0]}"),
+        ),
+        Scenario(
+            name="S2",
+            title="GET /books?limit=20",
+            min_ratio=0.5,
+            script="get.lua",
+            wrk_args=lambda work: [work.file("s2-paths", [FIRST_PAGE])],
+            probe=lambda work: Probe(FIRST_PAGE),
+        ),
+        Scenario(
+            name="S3",
+            title=f"GET /books?q={COMMON_WORD}&limit=20",
+            min_ratio=0.4,
+            script="get.lua",
+            wrk_args=lambda work: [work.file("s3-paths", [SEARCH_PAGE])],
+            probe=lambda work: Probe(SEARCH_PAGE),
+        ),
         Scenario(
             name="S4",
             title="GET /users/me (bearer)",
@@ -62,6 +149,23 @@ SCENARIOS = {
             script="get.lua",
             wrk_args=_me_args,
             probe=lambda work: Probe("/api/v1/users/me", work.reader.access_token),
+        ),
+        Scenario(
+            name="S5",
+            title="POST /books/{uid}/reviews",
+            min_ratio=0.4,
+            script="review.lua",
+            wrk_args=_review_args,
+            probe=_review_probe,
+            volatile=frozenset({"uid", "user", "created_at", "updated_at"}),
+        ),
+        Scenario(
+            name="S6",
+            title=f"GET /books page {DEEP_PAGE} by cursor",
+            min_ratio=0.5,
+            script="get.lua",
+            wrk_args=lambda work: [work.file("s6-paths", [_deep_page(work)])],
+            probe=lambda work: Probe(_deep_page(work)),
         ),
     )
 }

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.skipif(
 def test_quickest_s4_run_prints_a_well_formed_result() -> None:
     command = [
         sys.executable, str(ROOT / "bench" / "run.py"), "--scenarios", "S4",
-        "--warmup", "0", "--duration", "1", "--rounds", "1", "--connections", "4",
+        "--warmup", "0", "--duration", "1", "--rounds", "1", "--connections", "4", "--books", "0",
         "--database", f"bookly_bench_pytest_{uuid.uuid4().hex[:8]}", "--drop-database",
         "--admin-url", POSTGRES_ADMIN_URL, "--redis-url", REDIS_URL,
     ]  # fmt: skip
