@@ -115,7 +115,7 @@ def seed(target: Target, *, users: int, books: int, reviews: int) -> None:
         print(f"{target.database}: {present} books present, not seeding", flush=True)
         return
     print(f"{target.database}: seeding {books} books, {reviews} reviews, {users} users", flush=True)
-    command = [BIN / "bookly", "seed", "--users", str(users), "--books", str(books)]
+    command = [str(BIN / "bookly"), "seed", "--users", str(users), "--books", str(books)]
     command += ["--reviews", str(reviews), "--random-seed", "7"]
     subprocess.run(command, env=target.server_env(), check=True)
 

@@ -19,6 +19,7 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import Any
 
 from harness import (
     BIN,
@@ -364,7 +365,7 @@ def scale(options: argparse.Namespace) -> int:
     results = []
     for name in SCALE_SCENARIOS:
         before, after = loads[small][name], loads[large][name]
-        result = {
+        result: dict[str, Any] = {
             "scenario": name,
             "small": {"books": small, **summary(before)},
             "large": {"books": large, **summary(after)},
@@ -383,10 +384,10 @@ def scale(options: argparse.Namespace) -> int:
     return exit_code(options, valid=valid, met=all(r["growth_ok"] for r in results))
 
 
-def record(mode: str, options: argparse.Namespace, results: list[dict[str, object]]) -> None:
+def record(mode: str, options: argparse.Namespace, results: list[dict[str, Any]]) -> None:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     settings = {k: v for k, v in vars(options).items() if k not in {"selected", "admin_url"}}
-    entry = {"at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "mode": mode}
+    entry: dict[str, Any] = {"at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "mode": mode}
     entry |= {"options": settings, "load_average": os.getloadavg(), "results": results}
     with (VAR_DIR / "results.jsonl").open("a") as log:
         log.write(json.dumps(entry) + "\n")
