@@ -77,6 +77,7 @@ async def signup(context: AppContext, db: AsyncSession, data: SignupIn) -> User:
 async def authenticate(context: AppContext, db: AsyncSession, email: str, password: str) -> User:
     """The account for these credentials. Unknown email and wrong password fail alike, in body
     and in time; a disabled account is only revealed to someone who knows its password."""
+    context.passwords.ensure_room()  # a login storm is shed before it touches the database
     user = await db.scalar(select(User).where(col(User.email) == email.lower()))
     matches = await context.passwords.verify(password, user.password_hash if user else None)
     if user is None or not matches:

@@ -35,14 +35,15 @@ def _lower_priority() -> None:
 
 class PasswordHasher:
     """Hashes in `concurrency` low-priority threads (Argon2 releases the GIL). At most `queue`
-    more callers wait their turn; past that a caller is refused at once (503, `Retry-After`)
-    rather than queueing without bound while it holds a database connection."""
+    (default: as many again) more callers wait their turn; past that a caller is refused at once
+    (503, `Retry-After`) rather than queueing without bound while it holds a database connection.
+    """
 
     def __init__(self, concurrency: int, queue: int | None = None):
         self._threads = ThreadPoolExecutor(
             concurrency, thread_name_prefix="bookly-hashing", initializer=_lower_priority
         )
-        self._capacity = concurrency + (2 * concurrency if queue is None else queue)
+        self._capacity = concurrency + (concurrency if queue is None else queue)
         self._admitted = 0
 
     async def hash(self, password: str) -> str:
@@ -54,11 +55,15 @@ class PasswordHasher:
         matches = await self._run(check)
         return matches and password_hash is not None
 
-    async def _run(self, work: Callable[[], ResultT]) -> ResultT:
+    def ensure_room(self) -> None:
+        """Refuse at once when the queue is full, before the caller does any other work."""
         if self._admitted >= self._capacity:
             raise ServiceUnavailable(
                 "Too many sign-ins at once; retry shortly.", retry_after_seconds=1
             )
+
+    async def _run(self, work: Callable[[], ResultT]) -> ResultT:
+        self.ensure_room()
         self._admitted += 1
         try:
             return await asyncio.get_running_loop().run_in_executor(self._threads, work)
