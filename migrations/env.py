@@ -29,6 +29,16 @@ def _render_plain_types(type_: str, obj: Any, autogen_context: Any) -> str | Lit
     return False
 
 
+def _skips_postgresql_only(connection: Connection) -> Any:
+    """Objects marked `info={"postgresql_only": True}` (full-text search) exist only there."""
+
+    def include_object(obj: Any, name: str | None, type_: str, reflected: bool, _: Any) -> bool:
+        on_postgresql = connection.dialect.name == "postgresql"
+        return on_postgresql or not getattr(obj, "info", {}).get("postgresql_only", False)
+
+    return include_object
+
+
 def _configure(connection: Connection) -> None:
     context.configure(
         connection=connection,
@@ -36,6 +46,7 @@ def _configure(connection: Connection) -> None:
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
         render_item=_render_plain_types,
+        include_object=_skips_postgresql_only(connection),
     )
     with context.begin_transaction():
         context.run_migrations()

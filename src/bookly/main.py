@@ -8,6 +8,7 @@ from fastapi import APIRouter, FastAPI
 
 from bookly.auth.revocation import Denylist
 from bookly.auth.router import router as auth_router
+from bookly.books.router import router as books_router
 from bookly.core.config import Settings, get_settings
 from bookly.core.context import AppContext
 from bookly.core.db import create_engine, create_sessionmaker
@@ -17,6 +18,10 @@ from bookly.core.pagination import CursorCodec
 from bookly.core.passwords import PasswordHasher
 from bookly.core.problems import Problem, install_problem_handlers
 from bookly.core.redis import create_redis
+from bookly.reviews.router import book_reviews_router
+from bookly.reviews.router import router as reviews_router
+from bookly.tags.router import book_tags_router
+from bookly.tags.router import router as tags_router
 from bookly.users.router import router as users_router
 
 API_PREFIX = "/api/v1"
@@ -63,6 +68,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(auth_router)
     api.include_router(users_router)
+    api.include_router(books_router)
+    api.include_router(book_reviews_router)
+    api.include_router(reviews_router)
+    api.include_router(book_tags_router)
+    api.include_router(tags_router)
     app.include_router(api)
     app.include_router(health_router)
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)

@@ -152,3 +152,39 @@ class ServiceUnavailable(AppError):
 
     def __init__(self, detail: str | None = None, *, retry_after_seconds: int = 5):
         super().__init__(detail, headers={"Retry-After": str(retry_after_seconds)})
+
+
+class BookNotFound(NotFound):
+    error_code = "book_not_found"
+    title = "Book not found"
+
+
+class ReviewNotFound(NotFound):
+    error_code = "review_not_found"
+    title = "Review not found"
+
+
+class TagNotFound(NotFound):
+    error_code = "tag_not_found"
+    title = "Tag not found"
+
+
+class IsbnTaken(Conflict):
+    error_code = "isbn_taken"
+    title = "ISBN already registered"
+
+
+class ReviewExists(Conflict):
+    error_code = "review_exists"
+    title = "Review already exists"
+
+
+class TagExists(Conflict):
+    error_code = "tag_exists"
+    title = "Tag already exists"
+
+
+class TooManyTags(AppError):
+    status_code = 422
+    error_code = "validation_error"
+    title = "Too many tags"

@@ -1,6 +1,9 @@
 """All table models, imported together so metadata and relationships are complete."""
 
+from bookly.models.book import Book
+from bookly.models.review import Review
 from bookly.models.session import AuthSession
+from bookly.models.tag import BookTag, Tag
 from bookly.models.user import Role, User
 
-__all__ = ["AuthSession", "Role", "User"]
+__all__ = ["AuthSession", "Book", "BookTag", "Review", "Role", "Tag", "User"]

@@ -4,11 +4,15 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from bookly.auth.dependencies import AdminUser, CallerDep, CurrentUser
+from bookly.books.listing import BookFilters, list_books
+from bookly.books.schemas import BookOut, BookSort
 from bookly.core.context import ContextDep
 from bookly.core.db import SessionDep, read_only
 from bookly.core.pagination import Page, PageQuery
 from bookly.core.problems import problem_responses
 from bookly.models import Role
+from bookly.reviews.schemas import ReviewOut
+from bookly.reviews.service import list_reviews
 from bookly.users import service
 from bookly.users.schemas import (
     AccountDeletion,
@@ -71,6 +75,32 @@ async def list_users(
 @read_only
 async def read_profile(uid: uuid.UUID, db: SessionDep) -> PublicProfile:
     return await service.public_profile(db, uid)
+
+
+@router.get(
+    "/{uid}/books",
+    response_model=Page[BookOut],
+    responses=problem_responses(404, 422, 503),
+    summary="Books submitted by the user, newest first",
+)
+async def list_user_books(
+    uid: uuid.UUID, context: ContextDep, db: SessionDep, page: PageQuery
+) -> Page[BookOut]:
+    await service.get_user(db, uid)
+    return await list_books(context, db, page, BookFilters(owner=uid), BookSort.NEWEST)
+
+
+@router.get(
+    "/{uid}/reviews",
+    response_model=Page[ReviewOut],
+    responses=problem_responses(404, 422, 503),
+    summary="Reviews written by the user, newest first",
+)
+async def list_user_reviews(
+    uid: uuid.UUID, context: ContextDep, db: SessionDep, page: PageQuery
+) -> Page[ReviewOut]:
+    await service.get_user(db, uid)
+    return await list_reviews(context, db, page, user_uid=uid)
 
 
 @router.patch(

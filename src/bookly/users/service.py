@@ -11,14 +11,17 @@ from bookly.core.context import AppContext
 from bookly.core.errors import InvalidCredentials, UsernameTaken, UserNotFound
 from bookly.core.pagination import Page, PageParams, after_key
 from bookly.core.text import escape_like
-from bookly.models import Role, User
+from bookly.models import Book, Review, Role, User
+from bookly.reviews.service import delete_reviews_of
 from bookly.users.schemas import AdminUserUpdate, MeOut, MeUpdate, PublicProfile, UserOut
 
 
 async def contribution_counts(db: AsyncSession, user_uid: uuid.UUID) -> tuple[int, int]:
     """(books submitted, reviews written) by the user."""
-    # The catalogue tables join this query when they arrive.
-    return 0, 0
+    books = select(func.count()).where(col(Book.owner_uid) == user_uid).scalar_subquery()
+    reviews = select(func.count()).where(col(Review.user_uid) == user_uid).scalar_subquery()
+    row = (await db.execute(select(books, reviews))).one()
+    return row[0], row[1]
 
 
 async def get_user(db: AsyncSession, user_uid: uuid.UUID) -> User:
@@ -71,8 +74,10 @@ async def update_me(context: AppContext, db: AsyncSession, user: User, changes: 
 async def delete_me(context: AppContext, db: AsyncSession, user: User, password: str) -> None:
     if not await context.passwords.verify(password, user.password_hash):
         raise InvalidCredentials("The password is wrong.")
-    # Deny the tokens at once; the rows go with the user (ON DELETE CASCADE).
+    # Deny the tokens at once; the rows go with the user (ON DELETE CASCADE), and so would the
+    # reviews, but their books' rating summaries must drop them first. Books stay, ownerless.
     await revoke_sessions(context, db, *of_user(user.uid))
+    await delete_reviews_of(db, user.uid)
     await db.execute(delete(User).where(col(User.uid) == user.uid))
 
 

@@ -1,0 +1,128 @@
+import uuid
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Response, status
+from fastapi.exceptions import RequestValidationError
+
+from bookly.auth.dependencies import VerifiedUser
+from bookly.books import listing, service
+from bookly.books.dependencies import OwnedBook
+from bookly.books.fields import Language
+from bookly.books.schemas import BookCreate, BookOut, BookSort, BookUpdate
+from bookly.core.context import ContextDep
+from bookly.core.db import SessionDep
+from bookly.core.pagination import Page, PageQuery
+from bookly.core.problems import problem_responses
+from bookly.core.text import StorableText
+from bookly.tags.schemas import TagName
+
+router = APIRouter(prefix="/books", tags=["books"])
+
+SearchText = Annotated[StorableText, Query(min_length=1, max_length=200)]
+
+
+@router.get(
+    "/",
+    response_model=Page[BookOut],
+    responses=problem_responses(422, 503),
+    summary="Search and list books (keyset pages)",
+)
+async def list_books(
+    context: ContextDep,
+    db: SessionDep,
+    page: PageQuery,
+    q: Annotated[SearchText | None, Query(description="Full-text search.")] = None,
+    author: Annotated[StorableText | None, Query(min_length=1, max_length=255)] = None,
+    language: Annotated[Language | None, Query()] = None,
+    tag: Annotated[
+        list[TagName] | None, Query(max_length=20, description="Repeatable: all must match.")
+    ] = None,
+    owner: uuid.UUID | None = None,
+    published_from: date | None = None,
+    published_to: date | None = None,
+    min_rating: Annotated[float | None, Query(ge=0, le=5)] = None,
+    sort: Annotated[
+        BookSort | None,
+        Query(description="Default `-created_at`, or `relevance` when searching with `q`."),
+    ] = None,
+) -> Page[BookOut]:
+    q = " ".join(q.split()) if q else None  # blank text searches for nothing in particular
+    if sort is BookSort.RELEVANCE and not q:
+        raise RequestValidationError(
+            [{"loc": ("query", "sort"), "msg": "relevance needs `q`", "type": "value_error"}]
+        )
+    filters = listing.BookFilters(
+        q=q or None,
+        author=author,
+        language=language,
+        tags=sorted(set(tag or [])),
+        owner=owner,
+        published_from=published_from,
+        published_to=published_to,
+        min_rating=min_rating,
+    )
+    return await listing.list_books(context, db, page, filters, sort)
+
+
+@router.post(
+    "/",
+    response_model=BookOut,
+    status_code=status.HTTP_201_CREATED,
+    responses=problem_responses(401, 403, 409, 422, 503),
+)
+async def create_book(
+    data: BookCreate, user: VerifiedUser, context: ContextDep, db: SessionDep, response: Response
+) -> BookOut:
+    book = await service.create_book(context, db, user, data)
+    response.headers["Location"] = f"/api/v1/books/{book.uid}"
+    response.headers["ETag"] = service.etag(book)
+    return book
+
+
+@router.get(
+    "/{uid}",
+    response_model=BookOut,
+    responses={304: {"description": "Not modified"}, **problem_responses(404, 422)},
+)
+async def read_book(
+    uid: uuid.UUID,
+    db: SessionDep,
+    response: Response,
+    if_none_match: Annotated[str | None, Header(max_length=1024)] = None,
+) -> BookOut | Response:
+    book = await service.book_out(db, await service.get_book(db, uid))
+    etag = service.etag(book)
+    if if_none_match is not None and service.etag_matches(if_none_match, etag):
+        return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
+    response.headers["ETag"] = etag
+    return book
+
+
+@router.patch(
+    "/{uid}",
+    response_model=BookOut,
+    responses=problem_responses(401, 403, 404, 409, 412, 422, 503),
+    summary="Change some of a book's fields (owner or admin); honours `If-Match`",
+)
+async def update_book(
+    changes: BookUpdate,
+    book: OwnedBook,
+    context: ContextDep,
+    db: SessionDep,
+    response: Response,
+    if_match: Annotated[str | None, Header(max_length=1024)] = None,
+) -> BookOut:
+    updated = await service.update_book(context, db, book, changes, if_match)
+    response.headers["ETag"] = service.etag(updated)
+    return updated
+
+
+@router.delete(
+    "/{uid}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problem_responses(401, 403, 404, 422, 503),
+    summary="Delete a book (owner or admin); its reviews and tag links go with it",
+)
+async def delete_book(book: OwnedBook, db: SessionDep) -> None:
+    await service.delete_book(db, book)

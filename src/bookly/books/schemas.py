@@ -1,0 +1,85 @@
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated, Self
+
+from pydantic import BaseModel, Field, StringConstraints, model_validator
+
+from bookly.books.fields import Isbn, IsoDate, Language
+from bookly.core.schemas import RequestBody
+from bookly.core.text import StorableText
+from bookly.users.schemas import UserRef
+
+Title = Annotated[
+    StorableText, StringConstraints(min_length=1, max_length=255, strip_whitespace=True)
+]
+Publisher = Annotated[
+    StorableText, StringConstraints(min_length=1, max_length=255, strip_whitespace=True)
+]
+Description = Annotated[StorableText, StringConstraints(max_length=5000)]
+PageCount = Annotated[int, Field(ge=1, le=100_000)]
+
+
+class BookCreate(RequestBody):
+    title: Title
+    author: Title
+    publisher: Publisher | None = None
+    published_date: IsoDate | None = None
+    page_count: PageCount | None = None
+    language: Language | None = None
+    isbn: Isbn | None = None
+    description: Description | None = None
+
+
+class BookUpdate(RequestBody):
+    """Any subset of the writable fields; `null` clears an optional one."""
+
+    title: Title | None = None
+    author: Title | None = None
+    publisher: Publisher | None = None
+    published_date: IsoDate | None = None
+    page_count: PageCount | None = None
+    language: Language | None = None
+    isbn: Isbn | None = None
+    description: Description | None = None
+
+    @model_validator(mode="after")
+    def _required_fields_stay(self) -> Self:
+        for name in ("title", "author"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null")
+        return self
+
+
+class Rating(BaseModel):
+    average: float | None = Field(description="Mean of the reviews' ratings; null when none.")
+    count: int
+
+
+class BookOut(BaseModel):
+    uid: uuid.UUID
+    title: str
+    author: str
+    publisher: str | None
+    published_date: date | None
+    page_count: int | None
+    language: str | None
+    isbn: str | None
+    description: str | None
+    owner: UserRef | None
+    tags: list[str]
+    rating: Rating
+    created_at: datetime
+    updated_at: datetime
+
+
+class BookSort(StrEnum):
+    NEWEST = "-created_at"
+    OLDEST = "created_at"
+    TITLE = "title"
+    TITLE_DESC = "-title"
+    PUBLISHED = "published_date"
+    PUBLISHED_DESC = "-published_date"
+    RATING_DESC = "-rating"
+    RATING = "rating"
+    RELEVANCE = "relevance"

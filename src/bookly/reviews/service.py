@@ -1,0 +1,195 @@
+"""Reviews, and the rating summary on their book, changed together in one transaction."""
+
+import uuid
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Row,
+    bindparam,
+    cast,
+    delete,
+    func,
+    select,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from bookly.books.service import get_book
+from bookly.core.context import AppContext
+from bookly.core.errors import BookNotFound, Forbidden, ReviewExists, ReviewNotFound
+from bookly.core.pagination import Page, PageParams, after_key
+from bookly.models import Review, Role, User
+from bookly.models.book import books_table as _books
+from bookly.reviews.schemas import ReviewCreate, ReviewOut, ReviewUpdate
+from bookly.users.schemas import UserRef
+
+
+async def create_review(
+    context: AppContext, db: AsyncSession, author: User, book_uid: uuid.UUID, data: ReviewCreate
+) -> ReviewOut:
+    await get_book(db, book_uid)
+    now = context.clock()
+    review = Review(
+        book_uid=book_uid,
+        user_uid=author.uid,
+        rating=data.rating,
+        review_text=data.review_text,
+        created_at=now,
+        updated_at=now,
+    )
+    db.add(review)
+    try:
+        await db.flush()
+    except IntegrityError as error:
+        # The unique (user, book) constraint decides races; a vanished book is the other cause.
+        if "unique" in str(error.orig).lower() or "duplicate" in str(error.orig).lower():
+            raise ReviewExists("You have already reviewed this book; edit that review.") from error
+        raise BookNotFound(f"No book with uid {book_uid}.") from error
+    await _shift_summaries(db, {book_uid: (1, data.rating)})
+    return _review_out(review, author)
+
+
+async def get_review(db: AsyncSession, review_uid: uuid.UUID) -> ReviewOut:
+    row = (
+        await db.execute(_with_author(select(Review).where(col(Review.uid) == review_uid)))
+    ).first()
+    if row is None:
+        raise ReviewNotFound(f"No review with uid {review_uid}.")
+    return _row_out(row)
+
+
+async def update_review(
+    context: AppContext, db: AsyncSession, user: User, review_uid: uuid.UUID, changes: ReviewUpdate
+) -> ReviewOut:
+    review = await _locked_review(db, review_uid)
+    if review.user_uid != user.uid:
+        raise Forbidden("Only the review's author may edit it.")
+    fields = changes.model_dump(exclude_unset=True, exclude_none=True)
+    if "rating" in fields and fields["rating"] != review.rating:
+        await _shift_summaries(db, {review.book_uid: (0, fields["rating"] - review.rating)})
+    for name, value in fields.items():
+        setattr(review, name, value)
+    review.updated_at = context.clock()
+    db.add(review)
+    await db.flush()
+    return _review_out(review, user)
+
+
+async def delete_review(db: AsyncSession, user: User, review_uid: uuid.UUID) -> None:
+    review = await _locked_review(db, review_uid)
+    if review.user_uid != user.uid and user.role != Role.ADMIN:
+        raise Forbidden("Only the review's author or an administrator may delete it.")
+    await db.execute(delete(Review).where(col(Review.uid) == review.uid))
+    await _shift_summaries(db, {review.book_uid: (-1, -review.rating)})
+
+
+async def delete_reviews_of(db: AsyncSession, user_uid: uuid.UUID) -> None:
+    """Delete a user's reviews and take them out of their books' rating summaries."""
+    deleted = await db.execute(
+        delete(Review)
+        .where(col(Review.user_uid) == user_uid)
+        .returning(col(Review.book_uid), col(Review.rating))
+    )
+    shifts: dict[uuid.UUID, tuple[int, int]] = defaultdict(lambda: (0, 0))
+    for book_uid, rating in deleted:
+        count, total = shifts[book_uid]
+        shifts[book_uid] = (count - 1, total - rating)
+    await _shift_summaries(db, shifts)
+
+
+async def list_reviews(
+    context: AppContext,
+    db: AsyncSession,
+    page: PageParams,
+    *,
+    book_uid: uuid.UUID | None = None,
+    user_uid: uuid.UUID | None = None,
+) -> Page[ReviewOut]:
+    """Reviews newest first: of a book, of a user, or all of them."""
+    if book_uid is not None:
+        await get_book(db, book_uid)
+    conditions: list[ColumnElement[bool]] = []
+    if book_uid is not None:
+        conditions.append(col(Review.book_uid) == book_uid)
+    if user_uid is not None:
+        conditions.append(col(Review.user_uid) == user_uid)
+    scope = "reviews:-created_at"
+    order = (col(Review.created_at), col(Review.uid))
+    statement = select(Review).where(*conditions)
+    if page.cursor:
+        key = context.cursors.decode(scope, page.cursor, (type(context.clock()), uuid.UUID))
+        statement = statement.where(after_key(order, key, descending=True))
+    statement = statement.order_by(*(c.desc() for c in order)).limit(page.limit + 1)
+    rows = list((await db.execute(_with_author(statement))).all())
+    has_more = len(rows) > page.limit
+    rows = rows[: page.limit]
+    last = rows[-1].Review if rows else None
+    next_cursor = (
+        context.cursors.encode(scope, [last.created_at, last.uid]) if has_more and last else None
+    )
+    total = (
+        await db.scalar(select(func.count()).select_from(Review).where(*conditions))
+        if page.include_total
+        else None
+    )
+    return Page(items=[_row_out(row) for row in rows], next_cursor=next_cursor, total=total)
+
+
+async def _locked_review(db: AsyncSession, review_uid: uuid.UUID) -> Review:
+    # Locked, so that its old rating is still the one in the summary when we shift it.
+    review = await db.scalar(select(Review).where(col(Review.uid) == review_uid).with_for_update())
+    if review is None:
+        raise ReviewNotFound(f"No review with uid {review_uid}.")
+    return review
+
+
+async def _shift_summaries(db: AsyncSession, shifts: dict[uuid.UUID, tuple[int, int]]) -> None:
+    """Add (count, sum) deltas to books' summaries with relative updates, so concurrent review
+    changes on one book add up exactly rather than overwrite each other."""
+    if not shifts:
+        return
+    count, total = _books.c.rating_count, _books.c.rating_sum
+    new_count = count + bindparam("d_count")
+    new_sum = total + bindparam("d_sum")
+    statement = (
+        update(_books)
+        .where(_books.c.uid == bindparam("b_uid"))
+        .values(
+            rating_count=new_count,
+            rating_sum=new_sum,
+            # Float division, exactly as Python's sum / count (numeric division would round).
+            rating_avg=func.coalesce(cast(new_sum, Float) / func.nullif(new_count, 0), 0.0),
+        )
+    )
+    await db.execute(
+        statement,
+        [{"b_uid": uid, "d_count": dc, "d_sum": ds} for uid, (dc, ds) in shifts.items()],
+    )
+
+
+def _with_author(statement: Any) -> Any:
+    return statement.add_columns(col(User.username)).join(
+        User, col(User.uid) == col(Review.user_uid)
+    )
+
+
+def _row_out(row: Row[Any]) -> ReviewOut:
+    review: Review = row.Review
+    return _review_out(review, UserRef(uid=review.user_uid, username=row.username))
+
+
+def _review_out(review: Review, author: User | UserRef) -> ReviewOut:
+    return ReviewOut(
+        uid=review.uid,
+        rating=review.rating,
+        review_text=review.review_text,
+        book_uid=review.book_uid,
+        user=UserRef(uid=author.uid, username=author.username),
+        created_at=review.created_at,
+        updated_at=review.updated_at,
+    )

@@ -1,0 +1,116 @@
+"""`bookly seed` loads consistent data; deep keyset pages are index scans, not sorts."""
+
+import json
+from typing import Any
+
+import pytest
+from sqlalchemy import event, func, select, text
+
+from bookly.models import Book, Review, User
+from bookly.seed import SEED_PASSWORD, seed_database
+from tests.catalogue.helpers import all_pages
+from tests.conftest import BACKEND, Harness
+from tests.factories import Account, log_in
+
+
+async def test_seed_loads_consistent_summaries_and_searchable_books(harness: Harness) -> None:
+    for _ in range(2):  # a second run must not collide with the first (names, ISBNs)
+        report = await seed_database(harness.context, users=6, books=40, reviews=150, rng_seed=5)
+        assert (report.users, report.books, report.reviews) == (6, 40, 150)
+    async with harness.context.sessionmaker() as db:
+        assert await db.scalar(select(func.count()).select_from(Book)) == 80
+        assert await db.scalar(select(func.count()).select_from(Review)) == 300
+        per_book = (
+            select(
+                Review.book_uid,
+                func.count().label("count"),
+                func.sum(Review.rating).label("total"),
+            )
+            .group_by(Review.book_uid)
+            .subquery()
+        )
+        books = (
+            await db.execute(
+                select(Book, per_book.c.count, per_book.c.total).outerjoin(
+                    per_book, per_book.c.book_uid == Book.uid
+                )
+            )
+        ).all()
+        for book, count, total in books:
+            assert (book.rating_count, book.rating_sum) == (count or 0, total or 0)
+            expected = total / count if count else 0.0
+            assert book.rating_avg == pytest.approx(expected)
+        some_user = await db.scalar(select(User).limit(1))
+    assert some_user is not None
+    await log_in(
+        harness.client,
+        Account(uid=some_user.uid, email=some_user.email, username="", password=SEED_PASSWORD),
+    )
+
+    seeded = books[0][0]
+    word = max(seeded.title.split(), key=len)
+    found = await all_pages(harness.client, "/api/v1/books/", q=word, limit=100)
+    assert str(seeded.uid) in {b["uid"] for b in found}
+    shown = (await harness.client.get(f"/api/v1/books/{seeded.uid}")).json()
+    assert shown["rating"]["count"] == seeded.rating_count
+    assert 1 <= len(shown["tags"]) <= 3
+
+
+async def test_seed_refuses_impossible_review_counts(harness: Harness) -> None:
+    with pytest.raises(ValueError, match="at most one per user and book"):
+        await seed_database(harness.context, users=2, books=3, reviews=7)
+
+
+@pytest.mark.skipif(BACKEND != "postgres", reason="query plans are checked on PostgreSQL")
+@pytest.mark.parametrize(
+    ("sort", "key"),
+    [("-created_at", "created_at"), ("created_at", "created_at"), ("title", "title"),
+     ("-rating", "rating_avg"), ("published_date", "published_date"),
+     ("-published_date", "published_date")],
+)  # fmt: skip
+async def test_a_deep_page_is_an_index_scan_without_a_sort(
+    harness: Harness, sort: str, key: str
+) -> None:
+    await seed_database(harness.context, users=20, books=6000, reviews=0, rng_seed=9)
+    async with harness.context.engine.begin() as connection:
+        await connection.execute(text("ANALYZE books"))
+        deep = (
+            await connection.execute(
+                text(f"SELECT {key}, uid FROM books ORDER BY {key}, uid OFFSET 3000 LIMIT 1")  # noqa: S608
+            )
+        ).one()
+    cursor = harness.context.cursors.encode(f"books:{sort}", [deep[0], deep[1]])
+
+    statements: list[tuple[str, Any]] = []
+
+    def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if "FROM books" in statement and "ORDER BY" in statement:
+            statements.append((statement, parameters))
+
+    engine = harness.context.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        page = await harness.client.get("/api/v1/books/", params={"sort": sort, "cursor": cursor})
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+    assert page.status_code == 200
+    assert len(page.json()["items"]) == 20
+
+    (statement, parameters), *_ = statements
+    async with harness.context.engine.connect() as connection:
+        result = await connection.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {statement}", parameters)
+        explained = result.scalar_one()
+        plan = json.loads(explained) if isinstance(explained, str) else explained
+    nodes = list(_nodes(plan[0]["Plan"]))
+    node_types = [node["Node Type"] for node in nodes]
+    assert "Sort" not in node_types, node_types
+    assert any(
+        node["Node Type"].startswith("Index") and node.get("Index Name", "").startswith("ix_books_")
+        for node in nodes
+    ), node_types
+
+
+def _nodes(plan: dict[str, Any]) -> Any:
+    yield plan
+    for child in plan.get("Plans", []):
+        yield from _nodes(child)
