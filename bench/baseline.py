@@ -129,29 +129,35 @@ b.uid, b.title, b.author, b.publisher, b.published_date, b.page_count, b.languag
 b.description, b.rating_sum, b.rating_count, b.created_at, b.updated_at,
 o.uid AS owner_uid, o.username AS owner_username,
 coalesce((SELECT array_agg(t.name ORDER BY t.name) FROM book_tags bt
-          JOIN tags t ON t.uid = bt.tag_uid WHERE bt.book_uid = b.uid), '{}') AS tags
+          JOIN tags t ON t.uid = bt.tag_uid WHERE bt.book_uid = b.uid), ARRAY[]::varchar[]) AS tags
 """
 BOOK_SQL = (
     f"SELECT {BOOK_COLUMNS} FROM books b LEFT JOIN users o ON o.uid = b.owner_uid WHERE b.uid = $1"
 )
-# Keyset pages: separate statements with and without a cursor, so each plans on its index.
-NEWEST_SQL = f"""
-SELECT {BOOK_COLUMNS}, b.created_at AS sort_key
-FROM books b LEFT JOIN users o ON o.uid = b.owner_uid
-{{after}} ORDER BY b.created_at DESC, b.uid DESC LIMIT $1
+# Keyset pages: the page's keys first (on the index), then its book objects; separate
+# statements with and without a cursor, so each plans on its index.
+PAGE_SQL = f"""
+SELECT {BOOK_COLUMNS}, page.sort_key
+FROM ({{page}}) AS page JOIN books b ON b.uid = page.uid LEFT JOIN users o ON o.uid = b.owner_uid
+ORDER BY page.sort_key DESC, b.uid DESC
 """
-NEWEST_FIRST_SQL = NEWEST_SQL.format(after="")
-NEWEST_AFTER_SQL = NEWEST_SQL.format(after="WHERE (b.created_at, b.uid) < ($2, $3)")
-SEARCH_SQL = f"""
-SELECT {BOOK_COLUMNS}, ts_rank(b.search_vector, query) AS sort_key
-FROM books b LEFT JOIN users o ON o.uid = b.owner_uid,
-     websearch_to_tsquery('english'::regconfig, $2) AS query
-WHERE b.search_vector @@ query {{after}}
+NEWEST_KEYS = """
+SELECT b.uid, b.created_at AS sort_key FROM books b {after}
+ORDER BY b.created_at DESC, b.uid DESC LIMIT $1
+"""
+SEARCH_KEYS = """
+SELECT b.uid, ts_rank(b.search_vector, query) AS sort_key
+FROM books b, websearch_to_tsquery('english'::regconfig, $2) AS query
+WHERE b.search_vector @@ query {after}
 ORDER BY sort_key DESC, b.uid DESC LIMIT $1
 """
-SEARCH_FIRST_SQL = SEARCH_SQL.format(after="")
-SEARCH_AFTER_SQL = SEARCH_SQL.format(
-    after="AND (ts_rank(b.search_vector, query), b.uid) < ($3, $4)"
+NEWEST_FIRST_SQL = PAGE_SQL.format(page=NEWEST_KEYS.format(after=""))
+NEWEST_AFTER_SQL = PAGE_SQL.format(
+    page=NEWEST_KEYS.format(after="WHERE (b.created_at, b.uid) < ($2, $3)")
+)
+SEARCH_FIRST_SQL = PAGE_SQL.format(page=SEARCH_KEYS.format(after=""))
+SEARCH_AFTER_SQL = PAGE_SQL.format(
+    page=SEARCH_KEYS.format(after="AND (ts_rank(b.search_vector, query), b.uid) < ($3, $4)")
 )
 BOOK_FIELDS = (
     "uid",
@@ -296,7 +302,7 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
 app = Starlette(
     routes=[
         Route("/api/v1/users/me", me),
-        Route("/api/v1/books", books),
+        Route("/api/v1/books/", books),
         Route("/api/v1/books/{uid}", book),
         Route("/api/v1/books/{uid}/reviews", review, methods=["POST"]),
     ],

@@ -229,7 +229,8 @@ def serving(name: str, command: list[str], port: int, target: Target) -> Iterato
         _wait_until_listening(server)
         yield server
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
         try:
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
@@ -259,6 +260,8 @@ def fetch(url: str, token: str | None = None, body: bytes | None = None) -> tupl
         request.add_header("Content-Type", "application/json")
     try:
         with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            if response.geturl() != url:  # a redirect is not an answer worth measuring
+                return 399, f"redirected to {response.geturl()}".encode()
             return response.status, response.read()
     except urllib.error.HTTPError as error:
         return error.code, error.read()

@@ -94,7 +94,7 @@ def _book_args(work: Workload) -> list[str]:
 
 
 def _deep_page(work: Workload) -> str:
-    return f"/api/v1/books?limit={PAGE_SIZE}&cursor={work.deep_cursor}"
+    return f"/api/v1/books/?limit={PAGE_SIZE}&cursor={work.deep_cursor}"
 
 
 def _review_args(work: Workload) -> list[str]:
@@ -112,8 +112,9 @@ def _review_probe(work: Workload) -> Probe:
     return Probe(f"/api/v1/books/{work.book_uids[0]}/reviews", reviewer.access_token, body)
 
 
-FIRST_PAGE = f"/api/v1/books?limit={PAGE_SIZE}"
-SEARCH_PAGE = f"/api/v1/books?q={COMMON_WORD}&limit={PAGE_SIZE}"
+# Bookly serves the list at `/books/`; `/books` is answered with a redirect.
+FIRST_PAGE = f"/api/v1/books/?limit={PAGE_SIZE}"
+SEARCH_PAGE = f"/api/v1/books/?q={COMMON_WORD}&limit={PAGE_SIZE}"
 
 SCENARIOS = {
     scenario.name: scenario

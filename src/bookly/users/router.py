@@ -83,6 +83,7 @@ async def read_profile(uid: uuid.UUID, db: SessionDep) -> PublicProfile:
     responses=problem_responses(404, 422, 503),
     summary="Books submitted by the user, newest first",
 )
+@read_only
 async def list_user_books(
     uid: uuid.UUID, context: ContextDep, db: SessionDep, page: PageQuery
 ) -> Page[BookOut]:
@@ -96,6 +97,7 @@ async def list_user_books(
     responses=problem_responses(404, 422, 503),
     summary="Reviews written by the user, newest first",
 )
+@read_only
 async def list_user_reviews(
     uid: uuid.UUID, context: ContextDep, db: SessionDep, page: PageQuery
 ) -> Page[ReviewOut]:
