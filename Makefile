@@ -11,7 +11,7 @@ PORT ?= 8000
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install run test lint clean
+.PHONY: install run test lint clean bench bench-scale bench-soak bench-storm wrk
 
 $(UV):
 	python3 -m venv $(TOOLS)
@@ -34,6 +34,25 @@ lint: install  ## what CI checks besides the tests
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy src
+
+# Benchmarks (bench/README.md): PostgreSQL + Redis, servers on core 0, wrk on core 1.
+# BENCH_ARGS passes options to bench/run.py, e.g. BENCH_ARGS="--quick --scenarios S4".
+BENCH := $(VENV)/bin/python bench/run.py
+
+wrk:
+	@command -v wrk >/dev/null || (apt-get update && apt-get install -y wrk)
+
+bench: install wrk  ## Bookly against the raw baseline, every scenario (about 15 minutes)
+	$(BENCH) $(BENCH_ARGS)
+
+bench-scale: install wrk  ## S2, S3, S6 latency at 10k and at 1M books (seeding 1M takes long)
+	$(BENCH) --mode scale $(BENCH_ARGS)
+
+bench-soak: install wrk  ## RSS of one server over 10 minutes of S1-S5
+	$(BENCH) --mode soak $(BENCH_ARGS)
+
+bench-storm: install wrk  ## S1 p99 alone and while 16 clients log in without pause
+	$(BENCH) --mode storm $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) $(TOOLS) var .pytest_cache .mypy_cache .ruff_cache

@@ -92,6 +92,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1.0.0",
         openapi_url=f"{API_PREFIX}/openapi.json",
         lifespan=lifespan,
+        # No OpenTelemetry here: left on, FastAPI looks the global providers up on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     metrics = Metrics()
     watch_outbox(metrics)

@@ -20,7 +20,7 @@ from bookly.auth.schemas import (
     VerifyIn,
 )
 from bookly.core.context import ContextDep
-from bookly.core.db import SessionDep
+from bookly.core.db import SessionDep, read_only
 from bookly.core.problems import problem_responses
 from bookly.users.schemas import UserOut
 
@@ -117,6 +117,7 @@ async def logout_all(caller: CallerDep, context: ContextDep, db: SessionDep) -> 
     responses=_AUTHENTICATED,
     summary="This account's live sessions",
 )
+@read_only
 async def list_sessions(caller: CallerDep, context: ContextDep, db: SessionDep) -> list[SessionOut]:
     return await service.live_sessions(context, db, caller.user.uid, caller.sid)
 

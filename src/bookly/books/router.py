@@ -10,7 +10,7 @@ from bookly.books.dependencies import OwnedBook
 from bookly.books.fields import IsoDate, Language
 from bookly.books.schemas import BookCreate, BookOut, BookSort, BookUpdate
 from bookly.core.context import ContextDep
-from bookly.core.db import SessionDep
+from bookly.core.db import SessionDep, read_only
 from bookly.core.pagination import Page, PageQuery
 from bookly.core.problems import problem_responses
 from bookly.core.text import StorableText
@@ -27,6 +27,7 @@ SearchText = Annotated[StorableText, Query(min_length=1, max_length=200)]
     responses=problem_responses(422, 503),
     summary="Search and list books (keyset pages)",
 )
+@read_only
 async def list_books(
     context: ContextDep,
     db: SessionDep,
@@ -84,6 +85,7 @@ async def create_book(
     response_model=BookOut,
     responses={304: {"description": "Not modified"}, **problem_responses(404, 422)},
 )
+@read_only
 async def read_book(
     uid: uuid.UUID,
     db: SessionDep,

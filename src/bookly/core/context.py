@@ -34,7 +34,7 @@ class AppContext:
     clock: Clock = field(default=utcnow)
 
 
-def _context(request: Request) -> AppContext:
+async def _context(request: Request) -> AppContext:
     context: AppContext = request.app.state.context
     return context
 

@@ -4,7 +4,7 @@ from fastapi import APIRouter, Response, status
 
 from bookly.auth.dependencies import AdminUser, VerifiedUser
 from bookly.core.context import ContextDep
-from bookly.core.db import SessionDep
+from bookly.core.db import SessionDep, read_only
 from bookly.core.pagination import Page, PageQuery
 from bookly.core.problems import problem_responses
 from bookly.reviews import service
@@ -18,6 +18,7 @@ book_reviews_router = APIRouter(prefix="/books/{uid}/reviews", tags=["reviews"])
 @book_reviews_router.get(
     "", response_model=Page[ReviewOut], responses=problem_responses(404, 422, 503)
 )
+@read_only
 async def list_book_reviews(
     uid: uuid.UUID, context: ContextDep, db: SessionDep, page: PageQuery
 ) -> Page[ReviewOut]:
@@ -50,6 +51,7 @@ async def create_review(
     responses=problem_responses(401, 403, 422, 503),
     summary="All reviews, newest first (admins only)",
 )
+@read_only
 async def list_reviews(
     _: AdminUser, context: ContextDep, db: SessionDep, page: PageQuery
 ) -> Page[ReviewOut]:
@@ -57,6 +59,7 @@ async def list_reviews(
 
 
 @router.get("/{uid}", response_model=ReviewOut, responses=problem_responses(404, 422))
+@read_only
 async def read_review(uid: uuid.UUID, db: SessionDep) -> ReviewOut:
     return await service.get_review(db, uid)
 

@@ -7,7 +7,7 @@ from bookly.auth.dependencies import AdminUser
 from bookly.books.dependencies import OwnedBook
 from bookly.books.schemas import BookOut
 from bookly.core.context import ContextDep
-from bookly.core.db import SessionDep
+from bookly.core.db import SessionDep, read_only
 from bookly.core.pagination import Page, PageQuery
 from bookly.core.problems import problem_responses
 from bookly.core.text import StorableText
@@ -57,6 +57,7 @@ async def remove_book_tag(
     responses=problem_responses(422, 503),
     summary="Tags with how many books carry each; `q` filters by name prefix",
 )
+@read_only
 async def list_tags(
     context: ContextDep,
     db: SessionDep,
@@ -84,6 +85,7 @@ async def create_tag(
 
 
 @router.get("/{uid}", response_model=TagOut, responses=problem_responses(404, 422))
+@read_only
 async def read_tag(uid: uuid.UUID, db: SessionDep) -> TagOut:
     return await service.get_tag(db, uid)
 

@@ -7,7 +7,7 @@ from bookly.auth.dependencies import AdminUser, CallerDep, CurrentUser
 from bookly.books.listing import BookFilters, list_books
 from bookly.books.schemas import BookOut, BookSort
 from bookly.core.context import ContextDep
-from bookly.core.db import SessionDep
+from bookly.core.db import SessionDep, read_only
 from bookly.core.pagination import Page, PageQuery
 from bookly.core.problems import problem_responses
 from bookly.models import Role
@@ -27,6 +27,7 @@ router = APIRouter(prefix="/users", tags=["users"])
 
 
 @router.get("/me", response_model=MeOut, responses=problem_responses(401, 503))
+@read_only
 async def read_me(user: CurrentUser, db: SessionDep) -> MeOut:
     return await service.me(db, user)
 
@@ -57,6 +58,7 @@ async def delete_me(
     responses=problem_responses(401, 403, 422, 503),
     summary="All users (admins only); `q` matches username or email",
 )
+@read_only
 async def list_users(
     _: AdminUser,
     context: ContextDep,
@@ -70,6 +72,7 @@ async def list_users(
 
 
 @router.get("/{uid}", response_model=PublicProfile, responses=problem_responses(404, 422))
+@read_only
 async def read_profile(uid: uuid.UUID, db: SessionDep) -> PublicProfile:
     return await service.public_profile(db, uid)
 
@@ -80,6 +83,7 @@ async def read_profile(uid: uuid.UUID, db: SessionDep) -> PublicProfile:
     responses=problem_responses(404, 422, 503),
     summary="Books submitted by the user, newest first",
 )
+@read_only
 async def list_user_books(
     uid: uuid.UUID, context: ContextDep, db: SessionDep, page: PageQuery
 ) -> Page[BookOut]:
@@ -93,6 +97,7 @@ async def list_user_books(
     responses=problem_responses(404, 422, 503),
     summary="Reviews written by the user, newest first",
 )
+@read_only
 async def list_user_reviews(
     uid: uuid.UUID, context: ContextDep, db: SessionDep, page: PageQuery
 ) -> Page[ReviewOut]:

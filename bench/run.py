@@ -1,0 +1,397 @@
+"""Bookly against the raw baseline under wrk: `make bench`, `bench-storm`, `bench-soak`.
+
+    .venv/bin/python bench/run.py [--scenarios S1,S4] [--warmup 10] [--duration 30] [--quick]
+    .venv/bin/python bench/run.py --mode storm   # S1 p99 while 16 clients log in
+    .venv/bin/python bench/run.py --mode soak    # RSS of one server over 10 minutes of S1-S5
+
+Servers run pinned to core 0, wrk to core 1. See bench/README.md.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import Any
+
+from harness import (
+    BIN,
+    LOAD_CORE,
+    PASSWORD,
+    VAR_DIR,
+    Load,
+    RssSampler,
+    Server,
+    Target,
+    baseline_command,
+    bookly_command,
+    drop_database,
+    ensure_database,
+    fetch,
+    free_port,
+    migrate,
+    mint_accounts,
+    parse_wrk,
+    run_wrk,
+    seed,
+    serving,
+    wrk_command,
+)
+from scenarios import SCENARIOS, Scenario, Workload
+
+P99_OVER_P50_LIMIT = 4.0
+STORM_P99_LIMIT = 3.0
+STORM_CLIENTS = 16
+RSS_LIMIT_MIB = 200
+
+
+def main() -> int:
+    options = parse_options()
+    if options.mode == "scale":
+        return scale(options)
+    target = Target(options.admin_url, options.database, options.redis_url)
+    with prepared(target, options, books=options.books, reviews=options.reviews) as work:
+        mode = {"compare": compare, "storm": storm, "soak": soak}[options.mode]
+        return mode(options, work)
+
+
+@contextmanager
+def prepared(
+    target: Target, options: argparse.Namespace, *, books: int, reviews: int
+) -> Iterator[Workload]:
+    """The database created, migrated and seeded (unless it already is), and the workload."""
+    asyncio.run(ensure_database(target))
+    try:
+        migrate(target)
+        seed(target, users=options.users, books=books, reviews=reviews)
+        with tempfile.TemporaryDirectory(prefix="bookly-bench-") as scratch:
+            yield Workload.prepare(target, Path(scratch))
+    finally:
+        if options.drop_database:
+            asyncio.run(drop_database(target))
+
+
+def parse_options() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--mode", choices=["compare", "storm", "soak", "scale"], default="compare")
+    parser.add_argument("--scenarios", default=",".join(SCENARIOS))
+    parser.add_argument("--warmup", type=float, default=5, help="seconds, before each run")
+    parser.add_argument("--duration", type=float, default=20, help="measured seconds")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="A/B pairs per scenario; the median ratio counts"
+    )
+    parser.add_argument("--quick", action="store_true", help="1 s warm-up, 2 s measured, 1 round")
+    parser.add_argument("--soak-seconds", type=float, default=600)
+    parser.add_argument("--books", type=int, default=100_000, help="seed this many (0: don't)")
+    parser.add_argument("--reviews", type=int, default=500_000)
+    parser.add_argument("--users", type=int, default=1_000)
+    parser.add_argument(
+        "--scale-books",
+        default="10000,1000000",
+        help="scale mode: the small and the large catalogue (databases DATABASE_<books>)",
+    )
+    parser.add_argument(
+        "--admin-url",
+        default=os.environ.get(
+            "BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+        ),
+    )
+    parser.add_argument("--database", default=os.environ.get("BENCH_DATABASE", "bookly_bench"))
+    parser.add_argument(
+        "--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
+    )
+    parser.add_argument(
+        "--profile", action="store_true", help="py-spy the measured runs into var/bench/"
+    )
+    parser.add_argument("--strict", action="store_true", help="exit 3 when a target is missed")
+    parser.add_argument("--drop-database", action="store_true", help="drop it when done")
+    options = parser.parse_args()
+    if options.quick:
+        options.warmup, options.duration, options.rounds = 1, 2, 1
+    unknown = set(options.scenarios.split(",")) - set(SCENARIOS)
+    if unknown:
+        parser.error(f"unknown scenarios {sorted(unknown)}; known: {', '.join(SCENARIOS)}")
+    options.selected = [SCENARIOS[name] for name in options.scenarios.split(",")]
+    return options
+
+
+@contextmanager
+def bookly_server(target: Target) -> Iterator[Server]:
+    port = free_port()
+    with serving("bookly", bookly_command(port), port, target) as server:
+        yield server
+
+
+def measure(
+    server: Server, scenario: Scenario, work: Workload, options: argparse.Namespace
+) -> Load:
+    """A warm-up run, thrown away, then the measured run (sampled by py-spy with --profile)."""
+    run_wrk(
+        server.url, scenario.script, scenario.wrk_args(work), options.warmup, options.connections
+    )
+    with ExitStack() as stack:
+        if options.profile:
+            stack.enter_context(profiling(server, f"{scenario.name}-{server.name}", options))
+        cpu_before = server.cpu_seconds()
+        load = run_wrk(
+            server.url,
+            scenario.script,
+            scenario.wrk_args(work),
+            options.duration,
+            options.connections,
+        )
+        load.server_cpu_seconds = server.cpu_seconds() - cpu_before
+        return load
+
+
+@contextmanager
+def profiling(server: Server, name: str, options: argparse.Namespace) -> Iterator[None]:
+    """py-spy samples the server (from the load core) into collapsed stacks under var/bench/."""
+    command = [
+        "taskset", "-c", LOAD_CORE, str(BIN / "py-spy"), "record", "--nonblocking", "--rate", "250",
+        "--pid", str(server.process.pid), "--duration", str(round(options.duration)),
+        "--format", "raw", "--output", str(VAR_DIR / f"profile-{name}.txt"),
+    ]  # fmt: skip
+    with subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as spy:
+        yield
+        spy.wait(timeout=30)
+
+
+def check_agreement(scenario: Scenario, work: Workload, servers: list[Server]) -> None:
+    """Both servers must answer the probe alike, or the comparison means nothing."""
+    answers = []
+    for server in servers:
+        probe = scenario.probe(work)
+        status, body = fetch(server.url + probe.path, probe.token, probe.body)
+        if status >= 300:
+            raise SystemExit(f"{scenario.name}: {server.name} answered {status}: {body[:500]!r}")
+        answer = json.loads(body)
+        answers.append({k: v for k, v in answer.items() if k not in scenario.volatile})
+    if answers[0] != answers[1]:
+        raise SystemExit(f"{scenario.name}: the servers disagree:\n{answers[0]}\n{answers[1]}")
+
+
+def describe(load: Load) -> str:
+    figures = f"{load.rps:8.0f} req/s  p50 {load.p50_ms:6.2f} ms  p99 {load.p99_ms:6.2f} ms"
+    if load.server_cpu_seconds:
+        figures += f"  server CPU {load.cpu_us_per_request:5.0f} µs/request"
+    return figures
+
+
+def compare(options: argparse.Namespace, work: Workload) -> int:
+    ok = True
+    results = []
+    with ExitStack() as stack:
+        bookly = stack.enter_context(bookly_server(work.target))
+        port = free_port()
+        baseline = stack.enter_context(
+            serving("baseline", baseline_command(port), port, work.target)
+        )
+        for scenario in options.selected:
+            check_agreement(scenario, work, [bookly, baseline])
+            pairs = []
+            for round_number in range(options.rounds):
+                # Alternate who goes first, so a drift in the machine's load favours neither.
+                order = [bookly, baseline] if round_number % 2 == 0 else [baseline, bookly]
+                loads = {server.name: measure(server, scenario, work, options) for server in order}
+                pairs.append((loads["bookly"], loads["baseline"]))
+            pairs.sort(key=lambda pair: pair[0].rps / pair[1].rps)
+            ours, theirs = pairs[len(pairs) // 2]
+            result = {
+                "scenario": scenario.name,
+                "title": scenario.title,
+                "bookly": summary(ours),
+                "baseline": summary(theirs),
+                "ratio": round(ours.rps / theirs.rps, 3),
+                "round_ratios": [round(a.rps / b.rps, 3) for a, b in pairs],
+                "min_ratio": scenario.min_ratio,
+                "ratio_ok": ours.rps / theirs.rps >= scenario.min_ratio,
+                "p99_ok": ours.p99_ms <= P99_OVER_P50_LIMIT * ours.p50_ms,
+                "clean": all(a.clean and b.clean for a, b in pairs),
+            }
+            results.append(result)
+            ok &= result["ratio_ok"] and result["p99_ok"]
+            print(f"RESULT {json.dumps(result)}", flush=True)
+            print(
+                f"{scenario.name} {scenario.title}\n"
+                f"    bookly   {describe(ours)}\n    baseline {describe(theirs)}\n"
+                f"    ratio {result['ratio']:.2f} (median of {result['round_ratios']}; "
+                f"target >= {scenario.min_ratio}) "
+                f"{'met' if result['ratio_ok'] else 'MISSED'}; "
+                f"bookly p99/p50 {ours.p99_ms / ours.p50_ms:.1f} (target <= 4) "
+                f"{'met' if result['p99_ok'] else 'MISSED'}"
+                + ("" if result["clean"] else "; ERRORS during the run (see non2xx)"),
+                flush=True,
+            )
+    record("compare", options, results)
+    return exit_code(options, valid=all(r["clean"] for r in results), met=ok)
+
+
+def summary(load: Load) -> dict[str, float | int]:
+    return {
+        "rps": round(load.rps, 1),
+        "p50_ms": round(load.p50_ms, 2),
+        "p90_ms": round(load.p90_ms, 2),
+        "p99_ms": round(load.p99_ms, 2),
+        "max_ms": round(load.max_ms, 2),
+        "cpu_us_per_request": round(load.cpu_us_per_request),
+        "requests": load.requests,
+        "non2xx": load.non2xx,
+        "socket_errors": load.socket_errors,
+    }
+
+
+def storm(options: argparse.Namespace, work: Workload) -> int:
+    """A scenario's p99 alone, then while STORM_CLIENTS clients log in without pause."""
+    (scenario,) = options.selected[:1]
+    accounts = asyncio.run(mint_accounts(work.target, STORM_CLIENTS))
+    emails = work.file("storm-emails", (account.email for account in accounts))
+    with bookly_server(work.target) as bookly:
+        check_agreement_alone(scenario, work, bookly)
+        quiet = measure(bookly, scenario, work, options)
+        storm_seconds = options.warmup + options.duration + 2
+        command = wrk_command(bookly.url, "login.lua", [emails, PASSWORD], storm_seconds, 16)
+        with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as logins:
+            loud = measure(bookly, scenario, work, options)
+            storm_output, _ = logins.communicate()
+    login_load = parse_wrk(storm_output)
+    result = {
+        "scenario": scenario.name,
+        "quiet": summary(quiet),
+        "storm": summary(loud),
+        "logins": {**summary(login_load), **login_load.extra},
+        "p99_growth": round(loud.p99_ms / quiet.p99_ms, 2),
+        "p99_ok": loud.p99_ms <= STORM_P99_LIMIT * quiet.p99_ms,
+    }
+    print(f"RESULT {json.dumps(result)}")
+    print(
+        f"{scenario.name} alone      {describe(quiet)}\n"
+        f"{scenario.name} with storm {describe(loud)}\n"
+        f"logins       {describe(login_load)}  statuses {login_load.extra}\n"
+        f"p99 grew {result['p99_growth']:.2f}x (target <= {STORM_P99_LIMIT}) "
+        f"{'met' if result['p99_ok'] else 'MISSED'}"
+    )
+    record("storm", options, [result])
+    return exit_code(options, valid=quiet.clean and loud.clean, met=bool(result["p99_ok"]))
+
+
+def check_agreement_alone(scenario: Scenario, work: Workload, server: Server) -> None:
+    probe = scenario.probe(work)
+    status, body = fetch(server.url + probe.path, probe.token, probe.body)
+    if status >= 300:
+        raise SystemExit(f"{scenario.name}: {server.name} answered {status}: {body[:500]!r}")
+
+
+def soak(options: argparse.Namespace, work: Workload) -> int:
+    """One Bookly process under the scenarios in turn; RSS sampled every second."""
+    chunk = min(30.0, options.soak_seconds / max(1, len(options.selected)))
+    rounds = []
+    with bookly_server(work.target) as bookly, RssSampler(bookly) as sampler:
+        started = time.monotonic()
+        while time.monotonic() - started < options.soak_seconds:
+            for scenario in options.selected:
+                load = run_wrk(
+                    bookly.url,
+                    scenario.script,
+                    scenario.wrk_args(work),
+                    chunk,
+                    options.connections,
+                )
+                rounds.append((scenario.name, round(load.rps), load.non2xx))
+                if time.monotonic() - started >= options.soak_seconds:
+                    break
+    samples = sampler.samples
+    window = max(1, len(samples) // 10)
+    early = statistics.mean(kib for _, kib in samples[window : 2 * window] or samples[:1])
+    late = statistics.mean(kib for _, kib in samples[-window:])
+    peak = max(kib for _, kib in samples)
+    result = {
+        "seconds": round(samples[-1][0]),
+        "max_rss_mib": round(peak / 1024, 1),
+        "early_rss_mib": round(early / 1024, 1),
+        "late_rss_mib": round(late / 1024, 1),
+        "growth_mib": round((late - early) / 1024, 1),
+        "rss_ok": peak / 1024 < RSS_LIMIT_MIB,
+        "rounds": rounds,
+    }
+    print(f"RESULT {json.dumps(result)}")
+    print(
+        f"RSS over {result['seconds']} s: max {result['max_rss_mib']} MiB "
+        f"(target < {RSS_LIMIT_MIB}); 2nd tenth {result['early_rss_mib']} MiB, "
+        f"last tenth {result['late_rss_mib']} MiB, growth {result['growth_mib']} MiB"
+    )
+    record("soak", options, [result])
+    valid = all(non2xx == 0 for _, _, non2xx in rounds)
+    return exit_code(options, valid=valid, met=bool(result["rss_ok"]))
+
+
+def exit_code(options: argparse.Namespace, *, valid: bool, met: bool) -> int:
+    """2: a run saw errors, so its figures mean nothing; 3: a target was missed (--strict)."""
+    if not valid:
+        return 2
+    return 3 if options.strict and not met else 0
+
+
+SCALE_SCENARIOS = ("S2", "S3", "S6")
+SCALE_GROWTH_LIMIT = 1.5
+
+
+def scale(options: argparse.Namespace) -> int:
+    """Bookly's latency for S2, S3 and S6 on a small and a large catalogue (one review a book)."""
+    small, large = (int(books) for books in options.scale_books.split(","))
+    loads: dict[int, dict[str, Load]] = {}
+    valid = True
+    for books in (small, large):
+        target = Target(options.admin_url, f"{options.database}_{books}", options.redis_url)
+        loads[books] = {}
+        with (
+            prepared(target, options, books=books, reviews=books) as work,
+            bookly_server(target) as bookly,
+        ):
+            for name in SCALE_SCENARIOS:
+                scenario = SCENARIOS[name]
+                check_agreement_alone(scenario, work, bookly)
+                loads[books][name] = load = measure(bookly, scenario, work, options)
+                valid &= load.clean
+                print(f"{name} at {books:>9} books: {describe(load)}", flush=True)
+    results = []
+    for name in SCALE_SCENARIOS:
+        before, after = loads[small][name], loads[large][name]
+        result: dict[str, Any] = {
+            "scenario": name,
+            "small": {"books": small, **summary(before)},
+            "large": {"books": large, **summary(after)},
+            "p50_growth": round(after.p50_ms / before.p50_ms, 2),
+            "p99_growth": round(after.p99_ms / before.p99_ms, 2),
+        }
+        result["growth_ok"] = result["p50_growth"] <= SCALE_GROWTH_LIMIT
+        results.append(result)
+        print(f"RESULT {json.dumps(result)}")
+        print(
+            f"{name}: p50 x{result['p50_growth']}, p99 x{result['p99_growth']} from {small} to "
+            f"{large} books (target p50 <= x{SCALE_GROWTH_LIMIT}) "
+            f"{'met' if result['growth_ok'] else 'MISSED'}"
+        )
+    record("scale", options, results)
+    return exit_code(options, valid=valid, met=all(r["growth_ok"] for r in results))
+
+
+def record(mode: str, options: argparse.Namespace, results: list[dict[str, Any]]) -> None:
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    settings = {k: v for k, v in vars(options).items() if k not in {"selected", "admin_url"}}
+    entry: dict[str, Any] = {"at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "mode": mode}
+    entry |= {"options": settings, "load_average": os.getloadavg(), "results": results}
+    with (VAR_DIR / "results.jsonl").open("a") as log:
+        log.write(json.dumps(entry) + "\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
