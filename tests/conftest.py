@@ -79,6 +79,8 @@ def settings(database_url: str) -> Settings:
         outbox_drain_in_process=False,
         # Tests sign many accounts up from one address; tests/ops checks the real limits.
         rate_limit_signup_ip="1000/minute",
+        # Bursts in tests are about races, not load shedding (tests/core/test_passwords.py).
+        password_hash_queue=100,
     )
 
 

@@ -62,7 +62,7 @@ def create_context(settings: Settings) -> AppContext:
         engine=engine,
         sessionmaker=create_sessionmaker(engine),
         redis=redis,
-        passwords=PasswordHasher(settings.password_hash_concurrency),
+        passwords=PasswordHasher(settings.password_hash_concurrency, settings.password_hash_queue),
         cursors=CursorCodec(settings.jwt_secret.get_secret_value()),
         denylist=Denylist(redis, settings.access_token_ttl_seconds) if redis else None,
         limiter=Limiter(settings, create_storage(settings, redis)),

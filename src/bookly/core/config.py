@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     db_statement_timeout_ms: int = Field(default=5000, ge=0)
     redis_timeout_seconds: float = Field(default=0.3, gt=0, le=0.5)
     password_hash_concurrency: int = Field(default=2, ge=1, le=64)
+    # Callers that may wait for a hashing thread (each may hold a pooled connection meanwhile);
+    # unset: as many as there are threads.
+    password_hash_queue: int | None = Field(default=None, ge=0, le=1000)
     public_base_url: str = "http://127.0.0.1:8000"
     verification_link_ttl_seconds: int = Field(default=48 * 3600, ge=60)
     reset_link_ttl_seconds: int = Field(default=3600, ge=60)
