@@ -1,4 +1,5 @@
-"""JWT attacks: every malformed, forged, confused or expired token gets 401 invalid_token."""
+"""OWASP API2:2023 Broken Authentication; ASVS v5 V9 (self-contained tokens): every malformed,
+forged, confused or expired JWT gets 401 invalid_token."""
 
 import base64
 import json

@@ -1,4 +1,6 @@
-"""Rate limits (§8): login failures per account and per IP, signup and email requests."""
+"""OWASP API4:2023 Unrestricted Resource Consumption and API2 (credential stuffing); ASVS v5
+V6.3.1 (brute force): rate limits of api.md §8 — login failures per account and per IP with a
+lockout that also refuses the right password and expires, signup and email requests."""
 
 import asyncio
 
