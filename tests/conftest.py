@@ -77,7 +77,7 @@ def settings(database_url: str) -> Settings:
         jwt_secret="test-secret-" + "x" * 64,
         # Tests dispatch the outbox themselves (tests/email); nothing sends behind their back.
         outbox_drain_in_process=False,
-        # Tests sign many accounts up from one address; tests/ops checks the real limits.
+        # Tests sign many accounts up from one address; tests/security checks the real limits.
         rate_limit_signup_ip="1000/minute",
         # Bursts in tests are about races, not load shedding (tests/core/test_passwords.py).
         password_hash_queue=100,

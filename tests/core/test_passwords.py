@@ -31,7 +31,7 @@ async def test_callers_past_the_queue_are_refused_at_once() -> None:
 
 
 async def test_a_refused_login_is_a_503_with_retry_after(harness: Harness) -> None:
-    # Eight logins at once would also meet the login limiter's reservations (tests/ops).
+    # Eight logins at once would also meet the login limiter's reservations (tests/security).
     harness.context.limiter = Limiter(
         harness.context.settings.model_copy(
             update={"rate_limit_login_account": "100/minute", "rate_limit_login_ip": "100/minute"}

@@ -37,7 +37,7 @@ pytestmark = pytest.mark.skipif(BACKEND != "postgres", reason="runs in the Postg
 
 DATABASE = "bookly"
 POOL_TIMEOUT_SECONDS = 2
-# Accounts sign in from 127.0.0.1 many times over; the limits themselves are tested in tests/ops.
+# Accounts sign in from 127.0.0.1 many times over (the limits are tested in tests/security).
 GENEROUS_LIMITS = {
     f"RATE_LIMIT_{name}": "100000/minute" for name in ("LOGIN_ACCOUNT", "LOGIN_IP", "SIGNUP_IP")
 }

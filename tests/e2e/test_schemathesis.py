@@ -22,7 +22,7 @@ SCHEMATHESIS = str(Path(sys.executable).with_name("st"))
 SEED = "20261129"
 MAX_EXAMPLES = "25"
 # Fuzzed logins and signups all come from 127.0.0.1: with the real limits the users' own
-# sign-ins would soon be refused (429, documented and tested in tests/ops).
+# sign-ins would soon be refused (429, documented and tested in tests/security).
 LIMITS = ("LOGIN_ACCOUNT", "LOGIN_IP", "SIGNUP_IP", "EMAIL_TARGET", "EMAIL_IP")
 GENEROUS_LIMITS = {f"RATE_LIMIT_{name}": "100000/minute" for name in LIMITS}
 

@@ -23,7 +23,8 @@ ME = "/api/v1/users/me"
 
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
-    """Lockouts are tested in tests/ops; here they would cut the timing samples short."""
+    """Lockouts are tested in test_api4_brute_force_and_rate_limits.py; here they would cut
+    the timing samples short."""
     return settings.model_copy(
         update={"rate_limit_login_account": "1000/minute", "rate_limit_login_ip": "1000/minute"}
     )
