@@ -180,3 +180,27 @@ async def test_review_lists_page_newest_first(harness: Harness) -> None:
     assert (await client.get("/api/v1/reviews/", headers=readers[0].headers)).status_code == 403
     unknown = await client.get("/api/v1/books/3f0c0b8e-2b4a-4a8e-9d7e-0c1f2a3b4c5d/reviews")
     assert unknown.json()["error_code"] == "book_not_found"
+
+
+async def test_a_rating_is_a_json_integer_in_either_spelling(harness: Harness) -> None:
+    owner = await user(harness.client, harness.context)
+    book = await new_book(harness.client, owner)
+    url = f"/api/v1/books/{book['uid']}/reviews"
+    for refused in ("4", True, 4.5):
+        response = await harness.client.post(
+            url, json={"rating": refused, "review_text": "Fine."}, headers=owner.headers
+        )
+        assert response.status_code == 422, refused
+    accepted = await harness.client.post(
+        url, json={"rating": 4.0, "review_text": "Fine."}, headers=owner.headers
+    )
+    assert accepted.status_code == 201
+    assert accepted.json()["rating"] == 4
+
+
+async def test_date_filters_take_only_calendar_dates(harness: Harness) -> None:
+    for value in ("0", "1700000000", "2020-13-01"):
+        response = await harness.client.get("/api/v1/books", params={"published_to": value})
+        assert response.status_code == 422, value
+    ok = await harness.client.get("/api/v1/books", params={"published_to": "2020-01-31"})
+    assert ok.status_code == 200
