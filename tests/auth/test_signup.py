@@ -82,3 +82,11 @@ async def test_two_concurrent_signups_with_one_email_give_one_account(harness: H
     loser = next(r for r in responses if r.status_code == 409)
     assert loser.json()["error_code"] == "email_taken"
     assert await _user_count(harness) == 1
+
+
+async def test_addresses_no_mail_can_reach_are_refused(harness: Harness) -> None:
+    for email in ("reader@mail.test", "reader@host.invalid", "reader@localhost"):
+        response = await harness.client.post("/api/v1/auth/signup", json=signup_body(email=email))
+        assert response.status_code == 422, email
+        assert response.json()["errors"][0]["loc"] == ["body", "email"]
+    assert await _user_count(harness) == 0

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlmodel import col
 
 from bookly.auth.tokens import TokenType, read_token
@@ -31,6 +31,15 @@ _bearer = OAuth2PasswordBearer(
 )
 
 
+# One query loads the user through its session row: the token's session must still exist, belong
+# to this user, and be live in the database too. Built once, as it runs on every request.
+_USER_BY_SESSION = (
+    select(User, col(AuthSession.revoked_at))
+    .join(AuthSession, col(AuthSession.user_uid) == col(User.uid))
+    .where(col(AuthSession.sid) == bindparam("sid"), col(User.uid) == bindparam("uid"))
+)
+
+
 @dataclass(frozen=True)
 class Caller:
     user: User
@@ -50,15 +59,7 @@ async def _authenticate(
     if context.denylist is not None:
         # The shared denylist answers first, so a Redis outage fails closed (503).
         await context.denylist.ensure_live(db, claims.sid, now)
-    # One query loads the user through its session row: the token's session must still exist,
-    # belong to this user, and be live in the database too.
-    row = (
-        await db.execute(
-            select(User, col(AuthSession.revoked_at))
-            .join(AuthSession, col(AuthSession.user_uid) == col(User.uid))
-            .where(col(AuthSession.sid) == claims.sid, col(User.uid) == claims.user_uid)
-        )
-    ).first()
+    row = (await db.execute(_USER_BY_SESSION, {"sid": claims.sid, "uid": claims.user_uid})).first()
     if row is not None and row.revoked_at is not None:
         raise TokenRevoked("This session has been signed out.")
     user = row.User if row is not None else None

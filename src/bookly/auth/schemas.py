@@ -19,7 +19,11 @@ PasswordAttempt = Annotated[StorableText, StringConstraints(min_length=1, max_le
 
 class SignupIn(RequestBody):
     username: Username
-    email: EmailStr = Field(max_length=320)
+    email: EmailStr = Field(
+        max_length=320,
+        description="An address mail can reach: special-use domains such as `.test`, "
+        "`.invalid` or `.localhost` are refused (422).",
+    )
     first_name: PersonName
     last_name: PersonName
     password: Password

@@ -16,15 +16,14 @@ from sqlalchemy import (
     literal,
     literal_column,
     or_,
-    select,
 )
 from sqlalchemy.dialects.postgresql import REGCONFIG
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import Mapped
 from sqlmodel import col
 
+from bookly.books import objects
 from bookly.books.schemas import BookOut, BookSort
-from bookly.books.service import book_outs
 from bookly.core.context import AppContext
 from bookly.core.pagination import Keyset, Page, PageParams, count_if_asked
 from bookly.core.text import escape_like
@@ -63,13 +62,13 @@ class _Order:
 
 async def list_books(
     context: AppContext,
-    db: AsyncSession,
+    db: AsyncConnection,
     page: PageParams,
     filters: BookFilters,
     sort: BookSort | None,
 ) -> Page[BookOut]:
     sort = sort or (BookSort.RELEVANCE if filters.q else BookSort.NEWEST)
-    on_postgresql = db.get_bind().dialect.name == "postgresql"
+    on_postgresql = db.dialect.name == "postgresql"
     conditions = _conditions(filters, on_postgresql)
     order = _order(sort, filters.q, on_postgresql)
 
@@ -79,16 +78,15 @@ async def list_books(
         key_types=(order.key_type, uuid.UUID),
         descending=order.descending,
     )
-    statement = select(Book, order.key.label("sort_key")).where(*conditions)
+    statement = objects.select_books(order.key.label("sort_key")).where(*conditions)
     rows, next_cursor = keyset.cut(
-        list((await db.execute(keyset.page_of(statement, page, context.cursors))).all()),
+        await objects.read_books(db, keyset.page_of(statement, page, context.cursors)),
         page,
         context.cursors,
-        lambda row: (row.sort_key, row.Book.uid),
+        lambda row: (row.sort_key, row.uid),
     )
     total = await count_if_asked(db, page, Book, conditions)
-    items = await book_outs(db, [row.Book for row in rows])
-    return Page(items=items, next_cursor=next_cursor, total=total)
+    return Page(items=objects.book_outs(rows), next_cursor=next_cursor, total=total)
 
 
 def _order(sort: BookSort, q: str | None, on_postgresql: bool) -> _Order:

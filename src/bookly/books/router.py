@@ -5,12 +5,12 @@ from fastapi import APIRouter, Header, Query, Response, status
 from fastapi.exceptions import RequestValidationError
 
 from bookly.auth.dependencies import VerifiedUser
-from bookly.books import listing, service
+from bookly.books import listing, objects, service
 from bookly.books.dependencies import OwnedBook
 from bookly.books.fields import IsoDate, Language
 from bookly.books.schemas import BookCreate, BookOut, BookSort, BookUpdate
 from bookly.core.context import ContextDep
-from bookly.core.db import SessionDep, read_only
+from bookly.core.db import ReadConnection, SessionDep
 from bookly.core.pagination import Page, PageQuery
 from bookly.core.problems import problem_responses
 from bookly.core.text import StorableText
@@ -27,10 +27,9 @@ SearchText = Annotated[StorableText, Query(min_length=1, max_length=200)]
     responses=problem_responses(422, 503),
     summary="Search and list books (keyset pages)",
 )
-@read_only
 async def list_books(
     context: ContextDep,
-    db: SessionDep,
+    db: ReadConnection,
     page: PageQuery,
     q: Annotated[SearchText | None, Query(description="Full-text search.")] = None,
     author: Annotated[StorableText | None, Query(min_length=1, max_length=255)] = None,
@@ -85,19 +84,16 @@ async def create_book(
     response_model=BookOut,
     responses={304: {"description": "Not modified"}, **problem_responses(404, 422)},
 )
-@read_only
 async def read_book(
     uid: uuid.UUID,
-    db: SessionDep,
-    response: Response,
+    db: ReadConnection,
     if_none_match: Annotated[str | None, Header(max_length=1024)] = None,
-) -> BookOut | Response:
-    book = await service.book_out(db, await service.get_book(db, uid))
-    etag = service.etag(book)
+) -> Response:
+    # The body is serialised once, for both the ETag and the answer.
+    body, etag = objects.body_and_etag(await objects.read_book(db, uid))
     if if_none_match is not None and service.etag_matches(if_none_match, etag):
         return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
-    response.headers["ETag"] = etag
-    return book
+    return Response(body, media_type="application/json", headers={"ETag": etag})
 
 
 @router.patch(

@@ -1,9 +1,6 @@
 """Books: create, read, change, delete, and the book object every route answers with."""
 
-import hashlib
 import uuid
-from collections import defaultdict
-from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -11,8 +8,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from bookly.books import objects
 from bookly.books.fields import isbn13
-from bookly.books.schemas import BookCreate, BookOut, BookUpdate, Rating
+from bookly.books.schemas import BookCreate, BookOut, BookUpdate
 from bookly.core.context import AppContext
 from bookly.core.errors import (
     AppError,
@@ -21,8 +19,7 @@ from bookly.core.errors import (
     IsbnTaken,
     PreconditionFailed,
 )
-from bookly.models import Book, BookTag, Role, Tag, User
-from bookly.users.schemas import UserRef
+from bookly.models import Book, Role, User
 
 
 async def flush_or(db: AsyncSession, conflict: AppError) -> None:
@@ -62,7 +59,7 @@ async def create_book(
     )
     db.add(book)
     await flush_or(db, IsbnTaken(f"A book with ISBN {data.isbn} already exists."))
-    return (await book_outs(db, [book]))[0]
+    return await book_out(db, book)
 
 
 async def update_book(
@@ -93,55 +90,12 @@ async def touch(context: AppContext, db: AsyncSession, book: Book) -> None:
 
 
 async def book_out(db: AsyncSession, book: Book) -> BookOut:
-    return (await book_outs(db, [book]))[0]
-
-
-async def book_outs(db: AsyncSession, books: Sequence[Book]) -> list[BookOut]:
-    """Book objects for `books`, with their owners and tags (two queries, whatever the count)."""
-    owner_uids = {book.owner_uid for book in books if book.owner_uid is not None}
-    owners: dict[uuid.UUID, UserRef] = {}
-    if owner_uids:
-        rows = await db.execute(
-            select(col(User.uid), col(User.username)).where(col(User.uid).in_(owner_uids))
-        )
-        owners = {row.uid: UserRef(uid=row.uid, username=row.username) for row in rows}
-    tags: dict[uuid.UUID, list[str]] = defaultdict(list)
-    if books:
-        rows = await db.execute(
-            select(col(BookTag.book_uid), col(Tag.name))
-            .join(Tag, col(Tag.uid) == col(BookTag.tag_uid))
-            .where(col(BookTag.book_uid).in_([book.uid for book in books]))
-            .order_by(col(Tag.name))
-        )
-        for row in rows:
-            tags[row.book_uid].append(row.name)
-    return [
-        BookOut(
-            uid=book.uid,
-            title=book.title,
-            author=book.author,
-            publisher=book.publisher,
-            published_date=book.published_date,
-            page_count=book.page_count,
-            language=book.language,
-            isbn=book.isbn,
-            description=book.description,
-            owner=owners.get(book.owner_uid) if book.owner_uid else None,
-            tags=tags[book.uid],
-            rating=Rating(
-                average=book.rating_sum / book.rating_count if book.rating_count else None,
-                count=book.rating_count,
-            ),
-            created_at=book.created_at,
-            updated_at=book.updated_at,
-        )
-        for book in books
-    ]
+    """The book object as this transaction sees it (what it flushed included)."""
+    return await objects.read_book(await db.connection(), book.uid)
 
 
 def etag(book: BookOut) -> str:
-    """A strong validator of the whole representation: tags and rating changes count too."""
-    return '"' + hashlib.sha256(book.model_dump_json().encode()).hexdigest()[:32] + '"'
+    return objects.body_and_etag(book)[1]
 
 
 def etag_matches(header: str, current: str) -> bool:

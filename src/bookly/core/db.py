@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from sqlalchemy import DateTime, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -108,17 +109,20 @@ def read_only(endpoint: EndpointT) -> EndpointT:
     return endpoint
 
 
-def _session_for(request: Request) -> AsyncSession:
-    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.context.sessionmaker
-    if not getattr(request.scope.get("endpoint"), _READ_ONLY, False):
-        return sessionmaker()
-    engine: AsyncEngine = request.app.state.context.engine
+def _autocommit(engine: AsyncEngine) -> AsyncEngine:
     autocommit = _autocommit_engines.get(engine)
     if autocommit is None:
         autocommit = _autocommit_engines[engine] = engine.execution_options(
             isolation_level="AUTOCOMMIT"
         )
-    return sessionmaker(bind=autocommit)
+    return autocommit
+
+
+def _session_for(request: Request) -> AsyncSession:
+    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.context.sessionmaker
+    if not getattr(request.scope.get("endpoint"), _READ_ONLY, False):
+        return sessionmaker()
+    return sessionmaker(bind=_autocommit(request.app.state.context.engine))
 
 
 async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -143,3 +147,13 @@ async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 SessionDep = Annotated[AsyncSession, Depends(_request_session, scope="function")]
+
+
+async def _read_connection(request: Request) -> AsyncIterator[AsyncConnection]:
+    """A pooled connection without a transaction, for the hot reads that run Core statements:
+    no session to set up, no BEGIN or COMMIT. Returned to the pool before the response goes."""
+    async with _autocommit(request.app.state.context.engine).connect() as connection:
+        yield connection
+
+
+ReadConnection = Annotated[AsyncConnection, Depends(_read_connection, scope="function")]

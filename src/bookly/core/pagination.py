@@ -2,20 +2,14 @@
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
 from itsdangerous import BadSignature, URLSafeSerializer
-from pydantic import (
-    BaseModel,
-    Field,
-    SerializerFunctionWrapHandler,
-    TypeAdapter,
-    ValidationError,
-    model_serializer,
-)
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 from sqlalchemy import ColumnElement, Select, func, select, tuple_
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import Mapped
 
 from bookly.core.errors import InvalidCursor
@@ -33,14 +27,11 @@ class Page(BaseModel, Generic[ItemT]):
     next_cursor: str | None = Field(
         description="Pass as `cursor` for the next page; null at the end."
     )
-    total: int | None = Field(default=None, description="Present only with `include_total=true`.")
-
-    @model_serializer(mode="wrap")
-    def _omit_total_unless_asked(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        data: dict[str, Any] = handler(self)
-        if data.get("total") is None:
-            data.pop("total", None)
-        return data
+    total: int | None = Field(
+        default=None,
+        description="Present only with `include_total=true`.",
+        exclude_if=lambda total: total is None,
+    )
 
 
 class PageParams(BaseModel):
@@ -62,19 +53,25 @@ class CursorCodec:
         self._serializer = URLSafeSerializer(secret, salt="bookly.cursor")
 
     def encode(self, scope: str, key: Sequence[Any]) -> str:
-        return self._serializer.dumps(
-            [scope, TypeAdapter(list[Any]).dump_python(list(key), mode="json")]
-        )
+        return self._serializer.dumps([scope, _ANY_LIST.dump_python(list(key), mode="json")])
 
     def decode(self, scope: str, cursor: str, key_types: tuple[type, ...]) -> tuple[Any, ...]:
         try:
             cursor_scope, raw_key = self._serializer.loads(cursor)
             if cursor_scope != scope:
                 raise InvalidCursor("This cursor belongs to another list or ordering.")
-            adapter: TypeAdapter[tuple[Any, ...]] = TypeAdapter(tuple[key_types])  # type: ignore[valid-type]
-            return adapter.validate_python(raw_key)
+            return _key_adapter(key_types).validate_python(raw_key)
         except (BadSignature, ValueError, TypeError, ValidationError) as error:
             raise InvalidCursor("The cursor is not one this list issued.") from error
+
+
+# Adapters are built once: building one costs far more than using it.
+_ANY_LIST: TypeAdapter[list[Any]] = TypeAdapter(list[Any])
+
+
+@cache
+def _key_adapter(key_types: tuple[type, ...]) -> TypeAdapter[tuple[Any, ...]]:
+    return TypeAdapter(tuple[key_types])  # type: ignore[valid-type]
 
 
 def after_key(
@@ -119,7 +116,10 @@ class Keyset:
 
 
 async def count_if_asked(
-    db: AsyncSession, page: PageParams, table: Any, conditions: Sequence[ColumnElement[bool]]
+    db: AsyncSession | AsyncConnection,
+    page: PageParams,
+    table: Any,
+    conditions: Sequence[ColumnElement[bool]],
 ) -> int | None:
     """The number of matching rows when the client asked for `include_total`, else None."""
     if not page.include_total:

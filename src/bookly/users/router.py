@@ -88,7 +88,8 @@ async def list_user_books(
     uid: uuid.UUID, context: ContextDep, db: SessionDep, page: PageQuery
 ) -> Page[BookOut]:
     await service.get_user(db, uid)
-    return await list_books(context, db, page, BookFilters(owner=uid), BookSort.NEWEST)
+    owned = BookFilters(owner=uid)
+    return await list_books(context, await db.connection(), page, owned, BookSort.NEWEST)
 
 
 @router.get(

@@ -3,7 +3,7 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, delete, func, select
+from sqlalchemy import ColumnElement, bindparam, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -16,12 +16,15 @@ from bookly.models import Book, Review, Role, User
 from bookly.reviews.service import delete_reviews_of
 from bookly.users.schemas import AdminUserUpdate, MeOut, MeUpdate, PublicProfile, UserOut
 
+_CONTRIBUTION_COUNTS = select(
+    select(func.count()).where(col(Book.owner_uid) == bindparam("uid")).scalar_subquery(),
+    select(func.count()).where(col(Review.user_uid) == bindparam("uid")).scalar_subquery(),
+)
+
 
 async def contribution_counts(db: AsyncSession, user_uid: uuid.UUID) -> tuple[int, int]:
     """(books submitted, reviews written) by the user."""
-    books = select(func.count()).where(col(Book.owner_uid) == user_uid).scalar_subquery()
-    reviews = select(func.count()).where(col(Review.user_uid) == user_uid).scalar_subquery()
-    row = (await db.execute(select(books, reviews))).one()
+    row = (await db.execute(_CONTRIBUTION_COUNTS, {"uid": user_uid})).one()
     return row[0], row[1]
 
 

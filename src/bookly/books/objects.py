@@ -1,0 +1,142 @@
+"""The book object of the API (§4), read in one SQL statement: the owner joined, the tags
+aggregated, the rating summary from the book's own columns.
+
+Every route that answers with books reads them here, so a book costs one round trip however
+many are on the page (design.md, "Where the time goes": Core rows, not ORM objects).
+"""
+
+import hashlib
+import json
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import TypeAdapter
+from sqlalchemy import ColumnElement, Row, Select, String, bindparam, select
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import col
+
+from bookly.books.schemas import BookOut
+from bookly.core.errors import BookNotFound
+from bookly.models import Book, BookTag, Tag, User
+
+
+class _NameList(TypeDecorator[list[str]]):
+    """A list of names: a PostgreSQL array as it comes, SQLite's JSON array text decoded."""
+
+    impl = String
+    cache_ok = True
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> list[str]:
+        if value is None:
+            return []
+        return list(json.loads(value) if isinstance(value, str) else value)
+
+
+class _AggregatedNames(FunctionElement[list[str]]):
+    """The aggregate of a name column into one list (the order is the caller's to fix)."""
+
+    type = _NameList()
+    inherit_cache = True
+
+
+@compiles(_AggregatedNames, "postgresql")
+def _array_agg(element: _AggregatedNames, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"array_agg({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(_AggregatedNames, "sqlite")
+def _json_group_array(element: _AggregatedNames, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"json_group_array({compiler.process(element.clauses, **kw)})"
+
+
+def _tag_names() -> ColumnElement[list[str]]:
+    return (
+        select(_AggregatedNames(col(Tag.name)))
+        .select_from(BookTag)
+        .join(Tag, col(Tag.uid) == col(BookTag.tag_uid))
+        .where(col(BookTag.book_uid) == col(Book.uid))
+        .scalar_subquery()
+        .label("tag_names")
+    )
+
+
+_BOOK_FIELDS = (
+    "uid",
+    "title",
+    "author",
+    "publisher",
+    "published_date",
+    "page_count",
+    "language",
+    "isbn",
+    "description",
+    "rating_sum",
+    "rating_count",
+    "created_at",
+    "updated_at",
+)
+
+
+# Built once: composing SQLAlchemy constructs costs more than running the compiled statement.
+_BOOKS = select(
+    *(getattr(Book, name) for name in _BOOK_FIELDS),
+    col(User.uid).label("owner_uid"),
+    col(User.username).label("owner_username"),
+    _tag_names(),
+).outerjoin(User, col(User.uid) == col(Book.owner_uid))
+_BOOK_BY_UID = _BOOKS.where(col(Book.uid) == bindparam("uid"))
+
+
+def select_books(*extra: ColumnElement[Any]) -> Select[Any]:
+    """Everything a book object needs, plus `extra` columns (a sort key, say): add the
+    conditions and the order."""
+    return _BOOKS.add_columns(*extra)
+
+
+def _fields(row: Row[Any]) -> dict[str, Any]:
+    count: int = row.rating_count
+    return {
+        **{name: getattr(row, name) for name in _BOOK_FIELDS[:9]},
+        "owner": {"uid": row.owner_uid, "username": row.owner_username}
+        if row.owner_uid is not None
+        else None,
+        "tags": sorted(row.tag_names),
+        "rating": {"average": row.rating_sum / count if count else None, "count": count},
+        "created_at": row.created_at,
+        "updated_at": row.updated_at,
+    }
+
+
+_BOOK_LIST: TypeAdapter[list[BookOut]] = TypeAdapter(list[BookOut])
+
+
+def book_outs(rows: Sequence[Row[Any]]) -> list[BookOut]:
+    """Book objects for `rows` of `select_books`, validated in one call for the whole page."""
+    return _BOOK_LIST.validate_python([_fields(row) for row in rows])
+
+
+async def read_books(
+    db: AsyncConnection, statement: Select[Any], parameters: dict[str, Any] | None = None
+) -> list[Row[Any]]:
+    """The rows of a `select_books` statement, as Core rows."""
+    return list((await db.execute(statement, parameters)).all())
+
+
+async def read_book(db: AsyncConnection, uid: uuid.UUID) -> BookOut:
+    """The book object; a write passes its session's connection, so it reads what it flushed."""
+    rows = await read_books(db, _BOOK_BY_UID, {"uid": uid})
+    if not rows:
+        raise BookNotFound(f"No book with uid {uid}.")
+    return BookOut.model_validate(_fields(rows[0]))
+
+
+def body_and_etag(book: BookOut) -> tuple[bytes, str]:
+    """The JSON body, and its strong validator: tags and rating changes count too."""
+    body = BookOut.__pydantic_serializer__.to_json(book)
+    return body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
