@@ -56,7 +56,7 @@ def serve(
     # behaviour" (death by signal). A finished graceful shutdown is a clean exit: status 0.
     signal.signal(signal.SIGTERM, _exit_cleanly)
     uvicorn.run(
-        "bookly.main:create_app",
+        "bookly.main:create_served_app",
         factory=True,
         host=host,
         port=port,

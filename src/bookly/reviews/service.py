@@ -13,6 +13,7 @@ from sqlalchemy import (
     cast,
     delete,
     func,
+    insert,
     select,
     update,
 )
@@ -29,11 +30,12 @@ from bookly.models.book import books_table as _books
 from bookly.reviews.schemas import ReviewCreate, ReviewOut, ReviewUpdate
 from bookly.users.schemas import UserRef
 
+_INSERT_REVIEW = insert(Review.__table__)  # type: ignore[attr-defined]
+
 
 async def create_review(
     context: AppContext, db: AsyncSession, author: User, book_uid: uuid.UUID, data: ReviewCreate
 ) -> ReviewOut:
-    await get_book(db, book_uid)
     now = context.clock()
     review = Review(
         book_uid=book_uid,
@@ -43,9 +45,10 @@ async def create_review(
         created_at=now,
         updated_at=now,
     )
-    db.add(review)
     try:
-        await db.flush()
+        # A Core insert: the ORM's unit of work costs more than the statement. The book's
+        # existence is the foreign key's to check, in the same round trip.
+        await db.execute(_INSERT_REVIEW, review.model_dump())
     except IntegrityError as error:
         # The unique (user, book) constraint decides races; a vanished book is the other cause.
         if "unique" in str(error.orig).lower() or "duplicate" in str(error.orig).lower():
@@ -149,28 +152,30 @@ async def _locked_review(db: AsyncSession, review_uid: uuid.UUID) -> Review:
     return review
 
 
+_count, _sum = _books.c.rating_count, _books.c.rating_sum
+_SHIFT_SUMMARY = (
+    update(_books)
+    .where(_books.c.uid == bindparam("b_uid"))
+    .values(
+        rating_count=_count + bindparam("d_count"),
+        rating_sum=_sum + bindparam("d_sum"),
+        # Float division, exactly as Python's sum / count (numeric division would round).
+        rating_avg=func.coalesce(
+            cast(_sum + bindparam("d_sum"), Float) / func.nullif(_count + bindparam("d_count"), 0),
+            0.0,
+        ),
+    )
+)
+
+
 async def _shift_summaries(db: AsyncSession, shifts: dict[uuid.UUID, tuple[int, int]]) -> None:
     """Add (count, sum) deltas to books' summaries with relative updates, so concurrent review
     changes on one book add up exactly rather than overwrite each other."""
-    if not shifts:
-        return
-    count, total = _books.c.rating_count, _books.c.rating_sum
-    new_count = count + bindparam("d_count")
-    new_sum = total + bindparam("d_sum")
-    statement = (
-        update(_books)
-        .where(_books.c.uid == bindparam("b_uid"))
-        .values(
-            rating_count=new_count,
-            rating_sum=new_sum,
-            # Float division, exactly as Python's sum / count (numeric division would round).
-            rating_avg=func.coalesce(cast(new_sum, Float) / func.nullif(new_count, 0), 0.0),
-        )
-    )
-    await db.execute(
-        statement,
-        [{"b_uid": uid, "d_count": dc, "d_sum": ds} for uid, (dc, ds) in shifts.items()],
-    )
+    parameters = [{"b_uid": uid, "d_count": dc, "d_sum": ds} for uid, (dc, ds) in shifts.items()]
+    if len(parameters) == 1:  # the usual case: one statement, not an executemany
+        await db.execute(_SHIFT_SUMMARY, parameters[0])
+    elif parameters:
+        await db.execute(_SHIFT_SUMMARY, parameters)
 
 
 def _with_author(statement: Any) -> Any:
