@@ -14,7 +14,7 @@ from bookly.auth.router import router as auth_router
 from bookly.books.router import router as books_router
 from bookly.core.config import Settings, get_settings
 from bookly.core.context import AppContext
-from bookly.core.db import create_engine, create_sessionmaker
+from bookly.core.db import PoolTurns, create_engine, create_sessionmaker
 from bookly.core.health import router as health_router
 from bookly.core.metrics import Metrics
 from bookly.core.metrics import router as metrics_router
@@ -68,6 +68,7 @@ def create_context(settings: Settings) -> AppContext:
         cursors=CursorCodec(settings.jwt_secret.get_secret_value()),
         denylist=Denylist(redis, settings.access_token_ttl_seconds) if redis else None,
         limiter=Limiter(settings, create_storage(settings, redis)),
+        pool_turns=PoolTurns(settings.db_pool_size, settings.db_pool_timeout_seconds),
     )
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bookly.auth.revocation import Denylist
 from bookly.core.config import Settings
-from bookly.core.db import utcnow
+from bookly.core.db import PoolTurns, utcnow
 from bookly.core.pagination import CursorCodec
 from bookly.core.passwords import PasswordHasher
 from bookly.core.ratelimit import Limiter
@@ -30,6 +30,7 @@ class AppContext:
     # Present when Redis is configured; otherwise revocation is read from the database.
     denylist: Denylist | None
     limiter: Limiter
+    pool_turns: PoolTurns
     # Tests replace the clock to move through token and link lifetimes.
     clock: Clock = field(default=utcnow)
 

@@ -1,13 +1,16 @@
 """The database engine, the request session, and the one-commit-per-request rule."""
 
+import asyncio
 import weakref
 from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy import DateTime, event
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -125,12 +128,45 @@ def _session_for(request: Request) -> AsyncSession:
     return sessionmaker(bind=_autocommit(request.app.state.context.engine))
 
 
+class PoolTurns:
+    """Requests take their turn at the connection pool first come, first served.
+
+    SQLAlchemy's async pool hands a returned connection to whoever asks next, and a request that
+    has just arrived asks before the woken waiter runs; under sustained load the oldest waiters
+    kept losing until their pool timeout (seconds of latency, then 503s, measured in bench/).
+    A fair semaphore with one permit per pooled connection puts requests in line instead.
+    """
+
+    def __init__(self, size: int, timeout_seconds: float):
+        self._permits = asyncio.Semaphore(size)
+        self._timeout = timeout_seconds
+
+    @asynccontextmanager
+    async def turn(self) -> AsyncIterator[None]:
+        try:
+            async with asyncio.timeout(self._timeout):
+                await self._permits.acquire()
+        except TimeoutError as error:
+            raise PoolTimeoutError(
+                f"no database connection became free within {self._timeout} s"
+            ) from error
+        try:
+            yield
+        finally:
+            self._permits.release()
+
+
+def _pool_turn(request: Request) -> AbstractAsyncContextManager[None]:
+    turns: PoolTurns = request.app.state.context.pool_turns
+    return turns.turn()
+
+
 async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One session and one commit per request, before the response is sent.
 
     Errors roll everything back, except those that must keep what they wrote.
     """
-    async with _session_for(request) as session:
+    async with _pool_turn(request), _session_for(request) as session:
         try:
             yield session
         except AppError as error:
@@ -152,7 +188,8 @@ SessionDep = Annotated[AsyncSession, Depends(_request_session, scope="function")
 async def _read_connection(request: Request) -> AsyncIterator[AsyncConnection]:
     """A pooled connection without a transaction, for the hot reads that run Core statements:
     no session to set up, no BEGIN or COMMIT. Returned to the pool before the response goes."""
-    async with _autocommit(request.app.state.context.engine).connect() as connection:
+    engine = request.app.state.context.engine
+    async with _pool_turn(request), _autocommit(engine).connect() as connection:
         yield connection
 
 
