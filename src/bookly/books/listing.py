@@ -3,12 +3,17 @@
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Date,
+    Float,
+    Select,
+    String,
     and_,
+    bindparam,
     case,
     cast,
     exists,
@@ -60,6 +65,32 @@ class _Order:
     descending: bool
 
 
+@dataclass(frozen=True)
+class _Shape:
+    """What a list's SQL depends on, apart from values: requests of one shape share one
+    statement, built once. (SQLAlchemy runs a statement it has seen far faster than a new one
+    of the same text: no cache key to compute, no result columns to match up again.)"""
+
+    sort: BookSort
+    on_postgresql: bool
+    after_cursor: bool
+    search_terms: int  # words of `q` (PostgreSQL parses `q` itself: 1 when present)
+    author: bool
+    language: bool
+    tags: int
+    owner: bool
+    published_from: bool
+    published_to: bool
+    min_rating: bool
+
+
+@dataclass(frozen=True)
+class _PageQuery:
+    statement: Select[Any]
+    keyset: Keyset
+    conditions: list[ColumnElement[bool]]
+
+
 async def list_books(
     context: AppContext,
     db: AsyncConnection,
@@ -67,32 +98,72 @@ async def list_books(
     filters: BookFilters,
     sort: BookSort | None,
 ) -> Page[BookOut]:
-    sort = sort or (BookSort.RELEVANCE if filters.q else BookSort.NEWEST)
     on_postgresql = db.dialect.name == "postgresql"
-    conditions = _conditions(filters, on_postgresql)
-    order = _order(sort, filters.q, on_postgresql)
+    terms = _terms(filters.q) if filters.q else []
+    shape = _Shape(
+        sort=sort or (BookSort.RELEVANCE if filters.q else BookSort.NEWEST),
+        on_postgresql=on_postgresql,
+        after_cursor=page.cursor is not None,
+        search_terms=(1 if on_postgresql else len(terms)) if filters.q else 0,
+        author=filters.author is not None,
+        language=filters.language is not None,
+        tags=len(filters.tags),
+        owner=filters.owner is not None,
+        published_from=filters.published_from is not None,
+        published_to=filters.published_to is not None,
+        min_rating=filters.min_rating is not None,
+    )
+    query = _page_query(shape)
+    values = _values(filters, terms)
+    rows, next_cursor = query.keyset.cut(
+        await objects.read_books(
+            db, query.statement, {**values, **query.keyset.parameters(page, context.cursors)}
+        ),
+        page,
+        context.cursors,
+        lambda row: (row.sort_key, row.uid),
+    )
+    total = await count_if_asked(db, page, Book, query.conditions, values)
+    return Page(items=objects.book_outs(rows), next_cursor=next_cursor, total=total)
 
+
+@lru_cache(maxsize=256)
+def _page_query(shape: _Shape) -> _PageQuery:
+    conditions = _conditions(shape)
+    order = _order(shape)
     keyset = Keyset(
-        scope=f"books:{sort.value}",
+        scope=f"books:{shape.sort.value}",
         columns=(order.key, col(Book.uid)),
         key_types=(order.key_type, uuid.UUID),
         descending=order.descending,
     )
     statement = objects.select_books(order.key.label("sort_key")).where(*conditions)
-    rows, next_cursor = keyset.cut(
-        await objects.read_books(db, keyset.page_of(statement, page, context.cursors)),
-        page,
-        context.cursors,
-        lambda row: (row.sort_key, row.uid),
+    return _PageQuery(
+        keyset.template(statement, after_cursor=shape.after_cursor), keyset, conditions
     )
-    total = await count_if_asked(db, page, Book, conditions)
-    return Page(items=objects.book_outs(rows), next_cursor=next_cursor, total=total)
 
 
-def _order(sort: BookSort, q: str | None, on_postgresql: bool) -> _Order:
+def _values(filters: BookFilters, terms: list[str]) -> dict[str, Any]:
+    """The values of a request's filters, named as `_conditions` and `_order` name them."""
+    values: dict[str, Any] = {
+        "q": filters.q,
+        "author": f"%{escape_like(filters.author.lower())}%" if filters.author else None,
+        "language": filters.language,
+        "owner": filters.owner,
+        "published_from": filters.published_from,
+        "published_to": filters.published_to,
+        "min_rating": filters.min_rating,
+    }
+    values.update({f"tag_{n}": name for n, name in enumerate(filters.tags)})
+    values.update({f"term_{n}": f"%{escape_like(term)}%" for n, term in enumerate(terms)})
+    return {name: value for name, value in values.items() if value is not None}
+
+
+def _order(shape: _Shape) -> _Order:
+    sort = shape.sort
     descending = sort.value.startswith("-")
     if sort is BookSort.RELEVANCE:
-        return _Order(_rank(q or "", on_postgresql), float, descending=True)
+        return _Order(_rank(shape), float, descending=True)
     if sort in (BookSort.NEWEST, BookSort.OLDEST):
         return _Order(col(Book.created_at), datetime, descending)
     if sort in (BookSort.TITLE, BookSort.TITLE_DESC):
@@ -104,30 +175,29 @@ def _order(sort: BookSort, q: str | None, on_postgresql: bool) -> _Order:
     return _Order(col(Book.rating_avg), float, descending)
 
 
-def _conditions(filters: BookFilters, on_postgresql: bool) -> list[ColumnElement[bool]]:
+def _conditions(shape: _Shape) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
-    if filters.q:
-        conditions.append(_matches(filters.q, on_postgresql))
-    if filters.author:
-        pattern = f"%{escape_like(filters.author.lower())}%"
-        conditions.append(func.lower(col(Book.author)).like(pattern, escape="\\"))
-    if filters.language:
-        conditions.append(col(Book.language) == filters.language)
-    for name in filters.tags:  # every tag must be on the book
+    if shape.search_terms:
+        conditions.append(_matches(shape))
+    if shape.author:
+        conditions.append(func.lower(col(Book.author)).like(bindparam("author"), escape="\\"))
+    if shape.language:
+        conditions.append(col(Book.language) == bindparam("language"))
+    for n in range(shape.tags):  # every tag must be on the book
         conditions.append(
             exists()
-            .where(col(BookTag.book_uid) == col(Book.uid), col(Tag.name) == name)
+            .where(col(BookTag.book_uid) == col(Book.uid), col(Tag.name) == bindparam(f"tag_{n}"))
             .where(col(Tag.uid) == col(BookTag.tag_uid))
         )
-    if filters.owner is not None:
-        conditions.append(col(Book.owner_uid) == filters.owner)
-    if filters.published_from is not None:
-        conditions.append(col(Book.published_date) >= filters.published_from)
-    if filters.published_to is not None:
-        conditions.append(col(Book.published_date) <= filters.published_to)
-    if filters.min_rating is not None:
+    if shape.owner:
+        conditions.append(col(Book.owner_uid) == bindparam("owner"))
+    if shape.published_from:
+        conditions.append(col(Book.published_date) >= bindparam("published_from"))
+    if shape.published_to:
+        conditions.append(col(Book.published_date) <= bindparam("published_to"))
+    if shape.min_rating:
         conditions.append(col(Book.rating_count) > 0)
-        conditions.append(col(Book.rating_avg) >= filters.min_rating)
+        conditions.append(col(Book.rating_avg) >= bindparam("min_rating"))
     return conditions
 
 
@@ -135,36 +205,39 @@ def _search_vector() -> ColumnElement[Any]:
     return books_table.c.search_vector
 
 
-def _tsquery(q: str) -> ColumnElement[Any]:
+def _tsquery() -> ColumnElement[Any]:
     # websearch_to_tsquery takes any text (quotes, "or", "-word") without syntax errors.
-    return func.websearch_to_tsquery(cast(literal(SEARCH_CONFIG), REGCONFIG), q)
+    return func.websearch_to_tsquery(
+        cast(literal(SEARCH_CONFIG), REGCONFIG), bindparam("q", type_=String)
+    )
 
 
 def _terms(q: str) -> list[str]:
     return q.lower().split()[:MAX_SEARCH_TERMS]
 
 
-def _term_in(term: str, column: KeyColumn) -> ColumnElement[bool]:
-    return func.lower(func.coalesce(column, "")).like(f"%{escape_like(term)}%", escape="\\")
+def _term_in(n: int, column: KeyColumn) -> ColumnElement[bool]:
+    pattern = bindparam(f"term_{n}", type_=String)
+    return func.lower(func.coalesce(column, "")).like(pattern, escape="\\")
 
 
-def _matches(q: str, on_postgresql: bool) -> ColumnElement[bool]:
-    if on_postgresql:
-        return _search_vector().op("@@")(_tsquery(q))
+def _matches(shape: _Shape) -> ColumnElement[bool]:
+    if shape.on_postgresql:
+        return _search_vector().op("@@")(_tsquery())
     # SQLite: every word appears (literally) in the title, the author or the description.
     searched = (col(Book.title), col(Book.author), col(Book.description))
-    return and_(*(or_(*(_term_in(term, c) for c in searched)) for term in _terms(q)))
+    return and_(*(or_(*(_term_in(n, c) for c in searched)) for n in range(shape.search_terms)))
 
 
-def _rank(q: str, on_postgresql: bool) -> KeyColumn:
-    if on_postgresql:
-        return func.ts_rank(_search_vector(), _tsquery(q))
+def _rank(shape: _Shape) -> KeyColumn:
+    if shape.on_postgresql:
+        return func.ts_rank(_search_vector(), _tsquery(), type_=Float)
     # SQLite: a word in the title weighs most, then the author, then the description.
     weights = ((col(Book.title), 3.0), (col(Book.author), 2.0), (col(Book.description), 1.0))
     return sum(
         (
-            case((_term_in(term, c), weight), else_=0.0)
-            for term in _terms(q)
+            case((_term_in(n, c), weight), else_=0.0)
+            for n in range(shape.search_terms)
             for c, weight in weights
         ),
         start=literal(0.0),

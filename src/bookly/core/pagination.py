@@ -8,7 +8,7 @@ from typing import Annotated, Any, Generic, TypeVar
 from fastapi import Query
 from itsdangerous import BadSignature, URLSafeSerializer
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
-from sqlalchemy import ColumnElement, Select, func, select, tuple_
+from sqlalchemy import ColumnElement, Integer, Select, bindparam, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import Mapped
 
@@ -92,14 +92,31 @@ class Keyset:
     key_types: tuple[type, ...]
     descending: bool
 
-    def page_of(self, statement: SelectT, page: PageParams, cursors: CursorCodec) -> SelectT:
-        """The statement limited to the page after `page.cursor`, plus one row that tells
-        whether another page follows."""
-        if page.cursor:
-            key = cursors.decode(self.scope, page.cursor, self.key_types)
+    def template(self, statement: SelectT, *, after_cursor: bool) -> SelectT:
+        """The statement for one page, its cursor key and size left as parameters (`after_0`,
+        `after_1`, …, `page_size`), so a list can build it once and run it for every page."""
+        if after_cursor:
+            key = [
+                bindparam(f"after_{n}", type_=getattr(column, "type", None))
+                for n, column in enumerate(self.columns)
+            ]
             statement = statement.where(after_key(self.columns, key, descending=self.descending))
         directed = [column.desc() if self.descending else column.asc() for column in self.columns]
-        return statement.order_by(*directed).limit(page.limit + 1)
+        return statement.order_by(*directed).limit(bindparam("page_size", type_=Integer))
+
+    def parameters(self, page: PageParams, cursors: CursorCodec) -> dict[str, Any]:
+        """Values for `template`: the key after `page.cursor`, and one row more than the page
+        holds, which tells whether another page follows."""
+        values: dict[str, Any] = {"page_size": page.limit + 1}
+        if page.cursor:
+            key = cursors.decode(self.scope, page.cursor, self.key_types)
+            values.update({f"after_{n}": value for n, value in enumerate(key)})
+        return values
+
+    def page_of(self, statement: SelectT, page: PageParams, cursors: CursorCodec) -> SelectT:
+        """`template` with this page's values bound, for a list built per request."""
+        template = self.template(statement, after_cursor=page.cursor is not None)
+        return template.params(self.parameters(page, cursors))
 
     def cut(
         self,
@@ -120,8 +137,10 @@ async def count_if_asked(
     page: PageParams,
     table: Any,
     conditions: Sequence[ColumnElement[bool]],
+    parameters: dict[str, Any] | None = None,
 ) -> int | None:
     """The number of matching rows when the client asked for `include_total`, else None."""
     if not page.include_total:
         return None
-    return await db.scalar(select(func.count()).select_from(table).where(*conditions))
+    counted = select(func.count()).select_from(table).where(*conditions)
+    return await db.scalar(counted, parameters)
