@@ -13,14 +13,17 @@ from sqlalchemy import (
     Select,
     String,
     and_,
+    asc,
     bindparam,
     case,
     cast,
+    desc,
     exists,
     func,
     literal,
     literal_column,
     or_,
+    select,
 )
 from sqlalchemy.dialects.postgresql import REGCONFIG
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -137,10 +140,19 @@ def _page_query(shape: _Shape) -> _PageQuery:
         key_types=(order.key_type, uuid.UUID),
         descending=order.descending,
     )
-    statement = objects.select_books(order.key.label("sort_key")).where(*conditions)
-    return _PageQuery(
-        keyset.template(statement, after_cursor=shape.after_cursor), keyset, conditions
+    # The page's keys first, on the index and narrow; then the book objects for those rows
+    # only (owner, tags), so a search that matches thousands joins and sorts just their keys.
+    keys = keyset.template(
+        select(col(Book.uid), order.key.label("sort_key")).where(*conditions),
+        after_cursor=shape.after_cursor,
+    ).subquery("page")
+    direction = desc if order.descending else asc
+    statement = (
+        objects.select_books(keys.c.sort_key)
+        .join(keys, keys.c.uid == col(Book.uid))
+        .order_by(direction(keys.c.sort_key), direction(keys.c.uid))
     )
+    return _PageQuery(statement, keyset, conditions)
 
 
 def _values(filters: BookFilters, terms: list[str]) -> dict[str, Any]:
@@ -206,10 +218,12 @@ def _search_vector() -> ColumnElement[Any]:
 
 
 def _tsquery() -> ColumnElement[Any]:
-    # websearch_to_tsquery takes any text (quotes, "or", "-word") without syntax errors.
-    return func.websearch_to_tsquery(
+    # websearch_to_tsquery takes any text (quotes, "or", "-word") without syntax errors. As an
+    # uncorrelated subquery it is parsed once per statement, not once per candidate row.
+    parsed = func.websearch_to_tsquery(
         cast(literal(SEARCH_CONFIG), REGCONFIG), bindparam("q", type_=String)
     )
+    return select(parsed).scalar_subquery()
 
 
 def _terms(q: str) -> list[str]:
