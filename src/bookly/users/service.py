@@ -24,7 +24,9 @@ _CONTRIBUTION_COUNTS = select(
 
 async def contribution_counts(db: AsyncSession, user_uid: uuid.UUID) -> tuple[int, int]:
     """(books submitted, reviews written) by the user."""
-    row = (await db.execute(_CONTRIBUTION_COUNTS, {"uid": user_uid})).one()
+    # On the session's connection: a Core statement needs none of the ORM's execution path.
+    connection = await db.connection()
+    row = (await connection.execute(_CONTRIBUTION_COUNTS, {"uid": user_uid})).one()
     return row[0], row[1]
 
 
