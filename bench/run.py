@@ -340,7 +340,8 @@ def exit_code(options: argparse.Namespace, *, valid: bool, met: bool) -> int:
     return 3 if options.strict and not met else 0
 
 
-SCALE_SCENARIOS = ("S2", "S3", "S6")
+# S3 last: at 1M books its queued searches outlast the load, and would hold up the next probe.
+SCALE_SCENARIOS = ("S2", "S6", "S3")
 SCALE_GROWTH_LIMIT = 1.5
 
 
