@@ -134,6 +134,23 @@ async def test_a_cursor_works_only_for_its_own_ordering(harness: Harness) -> Non
     assert tags_cursor.status_code == 422
 
 
+async def test_an_empty_cursor_means_the_first_page_of_every_list(harness: Harness) -> None:
+    owner, books = await _shelf(harness)
+    book_uid = books[0]["uid"]
+    lists = [
+        (BOOKS, {}),
+        (BOOKS, {"q": "delta", "tag": "none", "min_rating": "1", "published_from": "1800-01-01"}),
+        (f"{BOOKS}{book_uid}/reviews", {}),
+        (f"/api/v1/users/{owner.uid}/books", {}),
+        (f"/api/v1/users/{owner.uid}/reviews", {}),
+        ("/api/v1/tags", {}),
+    ]
+    for path, params in lists:
+        first = await harness.client.get(path, params={**params, "limit": 2})
+        empty = await harness.client.get(path, params={**params, "limit": 2, "cursor": ""})
+        assert (empty.status_code, empty.json()) == (200, first.json()), path
+
+
 async def test_books_added_while_paging_cause_no_repeat_or_skip(harness: Harness) -> None:
     owner, books = await _shelf(harness)
     for sort in ("-created_at", "title", "-rating"):

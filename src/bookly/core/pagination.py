@@ -115,7 +115,7 @@ class Keyset:
 
     def page_of(self, statement: SelectT, page: PageParams, cursors: CursorCodec) -> SelectT:
         """`template` with this page's values bound, for a list built per request."""
-        template = self.template(statement, after_cursor=page.cursor is not None)
+        template = self.template(statement, after_cursor=bool(page.cursor))
         return template.params(self.parameters(page, cursors))
 
     def cut(
