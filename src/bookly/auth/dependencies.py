@@ -74,20 +74,22 @@ async def _authenticate(
 CallerDep = Annotated[Caller, Depends(_authenticate)]
 
 
+# Each checks the caller directly (no chain through `_current_user`): FastAPI resolves every
+# level of a dependency chain on every request.
 async def _current_user(caller: CallerDep) -> User:
     return caller.user
 
 
-async def _verified_user(user: Annotated[User, Depends(_current_user)]) -> User:
-    if not user.is_verified:
+async def _verified_user(caller: CallerDep) -> User:
+    if not caller.user.is_verified:
         raise AccountNotVerified("Verify your email address before making changes.")
-    return user
+    return caller.user
 
 
-async def _admin_user(user: Annotated[User, Depends(_current_user)]) -> User:
-    if user.role != Role.ADMIN:
+async def _admin_user(caller: CallerDep) -> User:
+    if caller.user.role != Role.ADMIN:
         raise Forbidden("Only administrators may do this.")
-    return user
+    return caller.user
 
 
 CurrentUser = Annotated[User, Depends(_current_user)]

@@ -46,9 +46,9 @@ async def create_review(
         updated_at=now,
     )
     try:
-        # A Core insert: the ORM's unit of work costs more than the statement. The book's
-        # existence is the foreign key's to check, in the same round trip.
-        await db.execute(_INSERT_REVIEW, review.model_dump())
+        # A Core insert on the session's connection: the ORM's unit of work and execution path
+        # cost more than the statement. The foreign key checks that the book exists.
+        await (await db.connection()).execute(_INSERT_REVIEW, review.model_dump())
     except IntegrityError as error:
         # The unique (user, book) constraint decides races; a vanished book is the other cause.
         if "unique" in str(error.orig).lower() or "duplicate" in str(error.orig).lower():
@@ -172,10 +172,11 @@ async def _shift_summaries(db: AsyncSession, shifts: dict[uuid.UUID, tuple[int, 
     """Add (count, sum) deltas to books' summaries with relative updates, so concurrent review
     changes on one book add up exactly rather than overwrite each other."""
     parameters = [{"b_uid": uid, "d_count": dc, "d_sum": ds} for uid, (dc, ds) in shifts.items()]
+    connection = await db.connection()
     if len(parameters) == 1:  # the usual case: one statement, not an executemany
-        await db.execute(_SHIFT_SUMMARY, parameters[0])
+        await connection.execute(_SHIFT_SUMMARY, parameters[0])
     elif parameters:
-        await db.execute(_SHIFT_SUMMARY, parameters)
+        await connection.execute(_SHIFT_SUMMARY, parameters)
 
 
 def _with_author(statement: Any) -> Any:
