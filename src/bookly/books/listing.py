@@ -106,7 +106,7 @@ async def list_books(
     shape = _Shape(
         sort=sort or (BookSort.RELEVANCE if filters.q else BookSort.NEWEST),
         on_postgresql=on_postgresql,
-        after_cursor=bool(page.cursor),
+        after_cursor=page.after_cursor,
         search_terms=(1 if on_postgresql else len(terms)) if filters.q else 0,
         author=filters.author is not None,
         language=filters.language is not None,

@@ -100,46 +100,15 @@ def select_books(*extra: ColumnElement[Any]) -> Select[Any]:
 
 
 def _fields(row: Row[Any]) -> dict[str, Any]:
-    # Unpacked by position (the order of `_BOOKS`): a row's attribute lookups by name cost more
-    # than the rest of this function on a page of books.
-    (
-        uid,
-        title,
-        author,
-        publisher,
-        published_date,
-        page_count,
-        language,
-        isbn,
-        description,
-        rating_sum,
-        rating_count,
-        created_at,
-        updated_at,
-        owner_uid,
-        owner_username,
-        tag_names,
-        *_extra,
-    ) = tuple(row)
-    return {
-        "uid": uid,
-        "title": title,
-        "author": author,
-        "publisher": publisher,
-        "published_date": published_date,
-        "page_count": page_count,
-        "language": language,
-        "isbn": isbn,
-        "description": description,
-        "owner": {"uid": owner_uid, "username": owner_username} if owner_uid else None,
-        "tags": sorted(tag_names),
-        "rating": {
-            "average": rating_sum / rating_count if rating_count else None,
-            "count": rating_count,
-        },
-        "created_at": created_at,
-        "updated_at": updated_at,
-    }  # fmt: skip
+    # By position (the order of `_BOOKS`): a row's lookups by name cost more than the rest of
+    # this function on a page of books.
+    fields = dict(zip(_BOOK_FIELDS, row, strict=False))
+    owner_uid, owner_username, tag_names = row[len(_BOOK_FIELDS) : len(_BOOK_FIELDS) + 3]
+    count, total = fields.pop("rating_count"), fields.pop("rating_sum")
+    fields["owner"] = {"uid": owner_uid, "username": owner_username} if owner_uid else None
+    fields["tags"] = sorted(tag_names)
+    fields["rating"] = {"average": total / count if count else None, "count": count}
+    return fields
 
 
 _BOOK_LIST: TypeAdapter[list[BookOut]] = TypeAdapter(list[BookOut])

@@ -41,6 +41,11 @@ class PageParams(BaseModel):
     cursor: str | None = Field(default=None, max_length=1024)
     include_total: bool = False
 
+    @property
+    def after_cursor(self) -> bool:
+        """Whether the page follows a cursor: an empty `cursor=` is the first page."""
+        return bool(self.cursor)
+
 
 PageQuery = Annotated[PageParams, Query()]
 
@@ -108,15 +113,10 @@ class Keyset:
         """Values for `template`: the key after `page.cursor`, and one row more than the page
         holds, which tells whether another page follows."""
         values: dict[str, Any] = {"page_size": page.limit + 1}
-        if page.cursor:
+        if page.cursor:  # the same test as `page.after_cursor`, which mypy cannot narrow on
             key = cursors.decode(self.scope, page.cursor, self.key_types)
             values.update({f"after_{n}": value for n, value in enumerate(key)})
         return values
-
-    def page_of(self, statement: SelectT, page: PageParams, cursors: CursorCodec) -> SelectT:
-        """`template` with this page's values bound, for a list built per request."""
-        template = self.template(statement, after_cursor=bool(page.cursor))
-        return template.params(self.parameters(page, cursors))
 
     def cut(
         self,

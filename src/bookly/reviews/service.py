@@ -130,9 +130,12 @@ async def list_reviews(
         conditions.append(col(Review.book_uid) == book_uid)
     if user_uid is not None:
         conditions.append(col(Review.user_uid) == user_uid)
-    statement = _NEWEST_REVIEWS.page_of(select(Review).where(*conditions), page, context.cursors)
+    statement = _NEWEST_REVIEWS.template(
+        _with_author(select(Review).where(*conditions)), after_cursor=page.after_cursor
+    )
+    found = await db.execute(statement, _NEWEST_REVIEWS.parameters(page, context.cursors))
     rows, next_cursor = _NEWEST_REVIEWS.cut(
-        list((await db.execute(_with_author(statement))).all()),
+        list(found.all()),
         page,
         context.cursors,
         lambda row: (row.Review.created_at, row.Review.uid),
@@ -172,11 +175,8 @@ async def _shift_summaries(db: AsyncSession, shifts: dict[uuid.UUID, tuple[int, 
     """Add (count, sum) deltas to books' summaries with relative updates, so concurrent review
     changes on one book add up exactly rather than overwrite each other."""
     parameters = [{"b_uid": uid, "d_count": dc, "d_sum": ds} for uid, (dc, ds) in shifts.items()]
-    connection = await db.connection()
-    if len(parameters) == 1:  # the usual case: one statement, not an executemany
-        await connection.execute(_SHIFT_SUMMARY, parameters[0])
-    elif parameters:
-        await connection.execute(_SHIFT_SUMMARY, parameters)
+    if parameters:  # one set runs as one statement; several as an executemany
+        await (await db.connection()).execute(_SHIFT_SUMMARY, parameters)
 
 
 def _with_author(statement: Any) -> Any:

@@ -116,9 +116,12 @@ async def list_users(
     if is_active is not None:
         conditions.append(col(User.is_active) == is_active)
 
-    statement = _NEWEST_USERS.page_of(select(User).where(*conditions), page, context.cursors)
+    statement = _NEWEST_USERS.template(
+        select(User).where(*conditions), after_cursor=page.after_cursor
+    )
+    found = await db.scalars(statement, _NEWEST_USERS.parameters(page, context.cursors))
     rows, next_cursor = _NEWEST_USERS.cut(
-        list(await db.scalars(statement)), page, context.cursors, lambda u: (u.created_at, u.uid)
+        list(found), page, context.cursors, lambda u: (u.created_at, u.uid)
     )
     return Page(
         items=[UserOut.model_validate(row) for row in rows],
