@@ -2,6 +2,7 @@
 
 import asyncio
 
+import httpx
 from sqlalchemy import func, select
 
 from bookly.models import Review
@@ -62,19 +63,20 @@ async def test_ten_concurrent_reviews_by_one_user_give_one_201(harness: Harness)
     reader = await user(harness.client, harness.context)
     book = await new_book(harness.client, reader)
 
-    async def attempt(n: int) -> int:
-        response = await harness.client.post(
+    async def attempt(n: int) -> httpx.Response:
+        return await harness.client.post(
             f"/api/v1/books/{book['uid']}/reviews",
             json={"rating": 1 + n % 5, "review_text": f"Attempt {n}"},
             headers=reader.headers,
         )
+
+    # Every attempt finishes before any is judged: none is left running into the teardown.
+    responses = await asyncio.gather(*(attempt(n) for n in range(10)))
+    for response in responses:
         assert response.status_code in (201, 409), response.text
         if response.status_code == 409:
             assert response.json()["error_code"] == "review_exists"
-        return response.status_code
-
-    statuses = await asyncio.gather(*(attempt(n) for n in range(10)))
-    assert sorted(statuses) == [201] + [409] * 9
+    assert sorted(response.status_code for response in responses) == [201] + [409] * 9
     async with harness.context.sessionmaker() as db:
         assert await db.scalar(select(func.count()).select_from(Review)) == 1
     rating = (await harness.client.get(f"/api/v1/books/{book['uid']}")).json()["rating"]
