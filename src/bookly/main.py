@@ -29,6 +29,7 @@ from bookly.core.pagination import CursorCodec
 from bookly.core.passwords import PasswordHasher
 from bookly.core.problems import install_problem_handlers
 from bookly.core.ratelimit import Limiter, create_storage
+from bookly.core.reads import EngineReader, PostgresReader, Reader
 from bookly.core.redis import create_redis
 from bookly.core.telemetry import TelemetryMiddleware
 from bookly.mail.outbox import watch_outbox
@@ -59,16 +60,23 @@ logger = logging.getLogger("bookly")
 def create_context(settings: Settings) -> AppContext:
     engine = create_engine(settings)
     redis = create_redis(settings)
+    pool_turns = PoolTurns(settings.db_pool_size, settings.db_pool_timeout_seconds)
+    reader: Reader = (
+        EngineReader(engine, pool_turns.turn)
+        if settings.is_sqlite
+        else PostgresReader(settings, engine.dialect)
+    )
     return AppContext(
         settings=settings,
         engine=engine,
         sessionmaker=create_sessionmaker(engine),
+        reader=reader,
         redis=redis,
         passwords=PasswordHasher(settings.password_hash_concurrency, settings.password_hash_queue),
         cursors=CursorCodec(settings.jwt_secret.get_secret_value()),
         denylist=Denylist(redis, settings.access_token_ttl_seconds) if redis else None,
         limiter=Limiter(settings, create_storage(settings, redis)),
-        pool_turns=PoolTurns(settings.db_pool_size, settings.db_pool_timeout_seconds),
+        pool_turns=pool_turns,
     )
 
 
@@ -79,13 +87,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         context = create_context(settings)
         app.state.context = context
-        metrics.watch_engine(context.engine)
+        metrics.watch_engine(context.engine, context.reader)
         try:
             async with drain_in_process(context):
                 yield
         finally:
             if context.redis is not None:
                 await context.redis.aclose()
+            await context.reader.close()
             await context.engine.dispose()
             logger.info("shutdown: database pool and Redis connections closed")
 

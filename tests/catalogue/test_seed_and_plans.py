@@ -3,12 +3,15 @@
 import json
 from typing import Any
 
+import asyncpg
 import pytest
-from sqlalchemy import event, func, select, text
+from sqlalchemy import func, select, text
+from sqlalchemy.engine import make_url
 
 from bookly.models import Book, Review, User
 from bookly.seed import SEED_PASSWORD, seed_database
 from tests.catalogue.helpers import all_pages
+from tests.support.reads import RecordingReader
 from tests.conftest import BACKEND, Harness
 from tests.factories import Account, log_in
 
@@ -81,26 +84,23 @@ async def test_a_deep_page_is_an_index_scan_without_a_sort(
         ).one()
     cursor = harness.context.cursors.encode(f"books:{sort}", [deep[0], deep[1]])
 
-    statements: list[tuple[str, Any]] = []
-
-    def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        if "FROM books" in statement and "ORDER BY" in statement:
-            statements.append((statement, parameters))
-
-    engine = harness.context.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", capture)
-    try:
-        page = await harness.client.get("/api/v1/books/", params={"sort": sort, "cursor": cursor})
-    finally:
-        event.remove(engine, "before_cursor_execute", capture)
+    recorder = RecordingReader(harness.context.reader)
+    harness.context.reader = recorder
+    page = await harness.client.get("/api/v1/books/", params={"sort": sort, "cursor": cursor})
     assert page.status_code == 200
     assert len(page.json()["items"]) == 20
 
-    (statement, parameters), *_ = statements
-    async with harness.context.engine.connect() as connection:
-        result = await connection.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {statement}", parameters)
-        explained = result.scalar_one()
-        plan = json.loads(explained) if isinstance(explained, str) else explained
+    (query, parameters), *_ = recorder.reads
+    compiled = query.compiled(harness.context.engine.dialect)
+    url = make_url(harness.context.settings.database_url).set(drivername="postgresql")
+    connection = await asyncpg.connect(url.render_as_string(hide_password=False))
+    try:
+        explained = await connection.fetchval(
+            f"EXPLAIN (FORMAT JSON) {compiled.sql}", *compiled.arguments(parameters)
+        )
+    finally:
+        await connection.close()
+    plan = json.loads(explained) if isinstance(explained, str) else explained
     nodes = list(_nodes(plan[0]["Plan"]))
     node_types = [node["Node Type"] for node in nodes]
     assert "Sort" not in node_types, node_types

@@ -10,7 +10,6 @@ from sqlalchemy import (
     ColumnElement,
     Date,
     Float,
-    Select,
     String,
     and_,
     asc,
@@ -26,14 +25,14 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.dialects.postgresql import REGCONFIG
-from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import Mapped
 from sqlmodel import col
 
 from bookly.books import objects
 from bookly.books.schemas import BookOut, BookSort
 from bookly.core.context import AppContext
-from bookly.core.pagination import Keyset, Page, PageParams, count_if_asked
+from bookly.core.pagination import Keyset, Page, PageParams, count_if_asked, count_of
+from bookly.core.reads import Prepared
 from bookly.core.text import escape_like
 from bookly.models import Book, BookTag, Tag
 from bookly.models.book import (
@@ -89,19 +88,18 @@ class _Shape:
 
 @dataclass(frozen=True)
 class _PageQuery:
-    statement: Select[Any]
+    page: Prepared
     keyset: Keyset
-    conditions: list[ColumnElement[bool]]
+    count: Prepared
 
 
 async def list_books(
     context: AppContext,
-    db: AsyncConnection,
     page: PageParams,
     filters: BookFilters,
     sort: BookSort | None,
 ) -> Page[BookOut]:
-    on_postgresql = db.dialect.name == "postgresql"
+    on_postgresql = context.engine.dialect.name == "postgresql"
     terms = _terms(filters.q) if filters.q else []
     shape = _Shape(
         sort=sort or (BookSort.RELEVANCE if filters.q else BookSort.NEWEST),
@@ -119,14 +117,14 @@ async def list_books(
     query = _page_query(shape)
     values = _values(filters, terms)
     rows, next_cursor = query.keyset.cut(
-        await objects.read_books(
-            db, query.statement, {**values, **query.keyset.parameters(page, context.cursors)}
+        await context.reader.rows(
+            query.page, {**values, **query.keyset.parameters(page, context.cursors)}
         ),
         page,
         context.cursors,
-        lambda row: (row.sort_key, row.uid),
+        lambda row: (row[-1], row[0]),  # (sort_key, uid): the first and the added column
     )
-    total = await count_if_asked(db, page, Book, query.conditions, values)
+    total = await count_if_asked(context.reader, page, query.count, values)
     return Page(items=objects.book_outs(rows), next_cursor=next_cursor, total=total)
 
 
@@ -152,7 +150,7 @@ def _page_query(shape: _Shape) -> _PageQuery:
         .join(keys, keys.c.uid == col(Book.uid))
         .order_by(direction(keys.c.sort_key), direction(keys.c.uid))
     )
-    return _PageQuery(statement, keyset, conditions)
+    return _PageQuery(Prepared(statement), keyset, count_of(Book, conditions))
 
 
 def _values(filters: BookFilters, terms: list[str]) -> dict[str, Any]:

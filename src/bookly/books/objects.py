@@ -12,9 +12,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from pydantic import TypeAdapter
-from sqlalchemy import ColumnElement, Row, Select, String, bindparam, select
+from sqlalchemy import ColumnElement, Select, String, bindparam, select
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
@@ -23,6 +22,7 @@ from sqlmodel import col
 
 from bookly.books.schemas import BookOut
 from bookly.core.errors import BookNotFound
+from bookly.core.reads import Prepared, Reader, Row
 from bookly.models import Book, BookTag, Tag, User
 
 
@@ -90,7 +90,7 @@ _BOOKS = select(
     col(User.username).label("owner_username"),
     _tag_names(),
 ).outerjoin(User, col(User.uid) == col(Book.owner_uid))
-_BOOK_BY_UID = _BOOKS.where(col(Book.uid) == bindparam("uid"))
+_BOOK_BY_UID = Prepared(_BOOKS.where(col(Book.uid) == bindparam("uid")))
 
 
 def select_books(*extra: ColumnElement[Any]) -> Select[Any]:
@@ -99,14 +99,16 @@ def select_books(*extra: ColumnElement[Any]) -> Select[Any]:
     return _BOOKS.add_columns(*extra)
 
 
-def _fields(row: Row[Any]) -> dict[str, Any]:
+def _fields(row: Row) -> dict[str, Any]:
     # By position (the order of `_BOOKS`): a row's lookups by name cost more than the rest of
     # this function on a page of books.
     fields = dict(zip(_BOOK_FIELDS, row, strict=False))
     owner_uid, owner_username, tag_names = row[len(_BOOK_FIELDS) : len(_BOOK_FIELDS) + 3]
     count, total = fields.pop("rating_count"), fields.pop("rating_sum")
     fields["owner"] = {"uid": owner_uid, "username": owner_username} if owner_uid else None
-    fields["tags"] = sorted(tag_names)
+    fields["tags"] = sorted(
+        tag_names or ()
+    )  # NULL (no tags) when read on asyncpg's own (core/reads.py)
     fields["rating"] = {"average": total / count if count else None, "count": count}
     return fields
 
@@ -114,21 +116,14 @@ def _fields(row: Row[Any]) -> dict[str, Any]:
 _BOOK_LIST: TypeAdapter[list[BookOut]] = TypeAdapter(list[BookOut])
 
 
-def book_outs(rows: Sequence[Row[Any]]) -> list[BookOut]:
+def book_outs(rows: Sequence[Row]) -> list[BookOut]:
     """Book objects for `rows` of `select_books`, validated in one call for the whole page."""
     return _BOOK_LIST.validate_python([_fields(row) for row in rows])
 
 
-async def read_books(
-    db: AsyncConnection, statement: Select[Any], parameters: dict[str, Any] | None = None
-) -> list[Row[Any]]:
-    """The rows of a `select_books` statement, as Core rows."""
-    return list((await db.execute(statement, parameters)).all())
-
-
-async def read_book(db: AsyncConnection, uid: uuid.UUID) -> BookOut:
+async def read_book(reader: Reader, uid: uuid.UUID) -> BookOut:
     """The book object; a write passes its session's connection, so it reads what it flushed."""
-    rows = await read_books(db, _BOOK_BY_UID, {"uid": uid})
+    rows = await reader.rows(_BOOK_BY_UID, {"uid": uid})
     if not rows:
         raise BookNotFound(f"No book with uid {uid}.")
     return BookOut.model_validate(_fields(rows[0]))

@@ -10,7 +10,7 @@ from bookly.books.dependencies import OwnedBook
 from bookly.books.fields import IsoDate, Language
 from bookly.books.schemas import BookCreate, BookOut, BookSort, BookUpdate
 from bookly.core.context import ContextDep
-from bookly.core.db import ReadConnection, SessionDep
+from bookly.core.db import SessionDep
 from bookly.core.pagination import Page, PageQuery
 from bookly.core.problems import problem_responses
 from bookly.core.text import StorableText
@@ -29,7 +29,6 @@ SearchText = Annotated[StorableText, Query(min_length=1, max_length=200)]
 )
 async def list_books(
     context: ContextDep,
-    db: ReadConnection,
     page: PageQuery,
     q: Annotated[SearchText | None, Query(description="Full-text search.")] = None,
     author: Annotated[StorableText | None, Query(min_length=1, max_length=255)] = None,
@@ -61,7 +60,7 @@ async def list_books(
         published_to=published_to,
         min_rating=min_rating,
     )
-    return await listing.list_books(context, db, page, filters, sort)
+    return await listing.list_books(context, page, filters, sort)
 
 
 @router.post(
@@ -86,11 +85,11 @@ async def create_book(
 )
 async def read_book(
     uid: uuid.UUID,
-    db: ReadConnection,
+    context: ContextDep,
     if_none_match: Annotated[str | None, Header(max_length=1024)] = None,
 ) -> Response:
     # The body is serialised once, for both the ETag and the answer.
-    body, etag = objects.body_and_etag(await objects.read_book(db, uid))
+    body, etag = objects.body_and_etag(await objects.read_book(context.reader, uid))
     if if_none_match is not None and service.etag_matches(if_none_match, etag):
         return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
     return Response(body, media_type="application/json", headers={"ETag": etag})

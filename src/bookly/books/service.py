@@ -19,6 +19,7 @@ from bookly.core.errors import (
     IsbnTaken,
     PreconditionFailed,
 )
+from bookly.core.reads import ConnectionReader
 from bookly.models import Book, Role, User
 
 
@@ -91,7 +92,7 @@ async def touch(context: AppContext, db: AsyncSession, book: Book) -> None:
 
 async def book_out(db: AsyncSession, book: Book) -> BookOut:
     """The book object as this transaction sees it (what it flushed included)."""
-    return await objects.read_book(await db.connection(), book.uid)
+    return await objects.read_book(ConnectionReader(await db.connection()), book.uid)
 
 
 def etag(book: BookOut) -> str:

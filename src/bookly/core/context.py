@@ -15,6 +15,7 @@ from bookly.core.db import PoolTurns, utcnow
 from bookly.core.pagination import CursorCodec
 from bookly.core.passwords import PasswordHasher
 from bookly.core.ratelimit import Limiter
+from bookly.core.reads import Reader
 
 Clock = Callable[[], datetime]
 
@@ -24,6 +25,8 @@ class AppContext:
     settings: Settings
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
+    # The hot reads (core/reads.py), outside any session.
+    reader: Reader
     redis: Redis | None
     passwords: PasswordHasher
     cursors: CursorCodec

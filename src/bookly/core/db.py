@@ -12,7 +12,6 @@ from sqlalchemy import DateTime, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import (
-    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -112,13 +111,14 @@ def read_only(endpoint: EndpointT) -> EndpointT:
     return endpoint
 
 
-def _autocommit(engine: AsyncEngine) -> AsyncEngine:
-    autocommit = _autocommit_engines.get(engine)
-    if autocommit is None:
-        autocommit = _autocommit_engines[engine] = engine.execution_options(
+def autocommit(engine: AsyncEngine) -> AsyncEngine:
+    """The same engine (and pool), its connections in autocommit mode: no BEGIN, no COMMIT."""
+    autocommitting = _autocommit_engines.get(engine)
+    if autocommitting is None:
+        autocommitting = _autocommit_engines[engine] = engine.execution_options(
             isolation_level="AUTOCOMMIT"
         )
-    return autocommit
+    return autocommitting
 
 
 def _is_read_only(request: Request) -> bool:
@@ -129,7 +129,7 @@ def _session_for(request: Request, read_only: bool) -> AsyncSession:
     sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.context.sessionmaker
     if not read_only:
         return sessionmaker()
-    return sessionmaker(bind=_autocommit(request.app.state.context.engine))
+    return sessionmaker(bind=autocommit(request.app.state.context.engine))
 
 
 class PoolTurns:
@@ -190,14 +190,3 @@ async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 SessionDep = Annotated[AsyncSession, Depends(_request_session, scope="function")]
-
-
-async def _read_connection(request: Request) -> AsyncIterator[AsyncConnection]:
-    """A pooled connection without a transaction, for the hot reads that run Core statements:
-    no session to set up, no BEGIN or COMMIT. Returned to the pool before the response goes."""
-    engine = request.app.state.context.engine
-    async with _pool_turn(request), _autocommit(engine).connect() as connection:
-        yield connection
-
-
-ReadConnection = Annotated[AsyncConnection, Depends(_read_connection, scope="function")]

@@ -28,6 +28,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import QueuePool
 from starlette.responses import Response
 
+from bookly.core.reads import PostgresReader, Reader
+
 # Requests that matched no route share one label, so junk paths cannot grow the series count.
 UNMATCHED_ROUTE = "<unmatched>"
 
@@ -60,6 +62,7 @@ class Metrics:
             registry=self.registry,
         )
         self._engine: AsyncEngine | None = None
+        self._read_pool: PostgresReader | None = None
         self._watched: list[_WatchedRows] = []
         self._row_counts: dict[str, float] = {}
         self.registry.register(_ScrapeTimeCollector(self))
@@ -68,9 +71,11 @@ class Metrics:
         self.requests.labels(method, route, str(status)).inc()
         self.latency.labels(method, route, str(status)).observe(seconds)
 
-    def watch_engine(self, engine: AsyncEngine) -> None:
-        """Report this engine's pool (called by the lifespan once the engine exists)."""
+    def watch_engine(self, engine: AsyncEngine, reader: Reader | None = None) -> None:
+        """Report this engine's pool, and the reader's when it keeps one of its own (called by
+        the lifespan once they exist)."""
         self._engine = engine
+        self._read_pool = reader if isinstance(reader, PostgresReader) else None
 
     def watch_rows(self, name: str, documentation: str, count: Select[int]) -> None:
         """Expose gauge `name` = the result of `count` (a `SELECT count(*) FROM one_table ...`),
@@ -110,6 +115,18 @@ class Metrics:
             )
             size.add_metric([], pool.size())
             yield size
+        if self._read_pool is not None:
+            reads_in_use = GaugeMetricFamily(
+                "bookly_db_read_pool_connections_in_use",
+                "Connections of the hot reads' pool (PostgreSQL) in use now.",
+            )
+            reads_in_use.add_metric([], self._read_pool.connections_in_use())
+            yield reads_in_use
+            reads_size = GaugeMetricFamily(
+                "bookly_db_read_pool_size", "Connections the hot reads' pool may hold."
+            )
+            reads_size.add_metric([], self._read_pool.max_size)
+            yield reads_size
         for watched in self._watched:
             if watched.name in self._row_counts:
                 gauge = GaugeMetricFamily(watched.name, watched.documentation)

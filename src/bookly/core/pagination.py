@@ -1,6 +1,6 @@
 """Keyset pagination: opaque signed cursors and the page envelope every list answers with."""
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Annotated, Any, Generic, TypeVar
@@ -9,10 +9,10 @@ from fastapi import Query
 from itsdangerous import BadSignature, URLSafeSerializer
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 from sqlalchemy import ColumnElement, Integer, Select, bindparam, func, select, tuple_
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import Mapped
 
 from bookly.core.errors import InvalidCursor
+from bookly.core.reads import Prepared, Reader
 
 ItemT = TypeVar("ItemT")
 RowItemT = TypeVar("RowItemT")
@@ -132,15 +132,17 @@ class Keyset:
         return kept, cursors.encode(self.scope, key_of(kept[-1]))
 
 
+def count_of(table: Any, conditions: Sequence[ColumnElement[bool]]) -> Prepared:
+    """The statement `count_if_asked` runs for a list of `table`'s rows."""
+    return Prepared(select(func.count()).select_from(table).where(*conditions))
+
+
 async def count_if_asked(
-    db: AsyncSession | AsyncConnection,
-    page: PageParams,
-    table: Any,
-    conditions: Sequence[ColumnElement[bool]],
-    parameters: dict[str, Any] | None = None,
+    reader: Reader, page: PageParams, count: Prepared, parameters: Mapping[str, Any] | None = None
 ) -> int | None:
-    """The number of matching rows when the client asked for `include_total`, else None."""
+    """The number of matching rows (`count` selects it) when the client asked for
+    `include_total`, else None."""
     if not page.include_total:
         return None
-    counted = select(func.count()).select_from(table).where(*conditions)
-    return await db.scalar(counted, parameters)
+    ((total,),) = await reader.rows(count, parameters or {})
+    return int(total)

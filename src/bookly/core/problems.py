@@ -4,6 +4,7 @@ import logging
 from http import HTTPStatus
 from typing import Any, cast
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
@@ -140,7 +141,9 @@ def _body_in_wrong_media_type(request: Request, exc: RequestValidationError) -> 
 def _backing_service_error(request: Request, exc: Exception) -> Response:
     # A data exception (SQLSTATE class 22) is the client's input slipping past validation;
     # anything else from the driver means the database is unreachable, overloaded or too slow.
-    sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", None) or ""
+    # SQLAlchemy's errors carry the driver's error as `orig`; asyncpg's (core/reads.py) are it.
+    driver_error = getattr(exc, "orig", exc)
+    sqlstate = getattr(driver_error, "sqlstate", None) or ""
     if sqlstate.startswith("22"):
         return problem_response(
             422, "validation_error", "Validation error", "A value is out of range or malformed."
@@ -166,6 +169,8 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(DBAPIError, _backing_service_error)
     app.add_exception_handler(PoolTimeoutError, _backing_service_error)
+    app.add_exception_handler(asyncpg.PostgresError, _backing_service_error)
+    app.add_exception_handler(asyncpg.InterfaceError, _backing_service_error)
     app.add_exception_handler(OSError, _backing_service_error)
     app.add_exception_handler(RedisError, _backing_service_error)
     app.add_exception_handler(Exception, _unexpected_error)

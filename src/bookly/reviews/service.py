@@ -24,7 +24,8 @@ from sqlmodel import col
 from bookly.books.service import get_book
 from bookly.core.context import AppContext
 from bookly.core.errors import BookNotFound, Forbidden, ReviewExists, ReviewNotFound
-from bookly.core.pagination import Keyset, Page, PageParams, count_if_asked
+from bookly.core.pagination import Keyset, Page, PageParams, count_if_asked, count_of
+from bookly.core.reads import ConnectionReader
 from bookly.models import Review, Role, User
 from bookly.models.book import books_table as _books
 from bookly.reviews.schemas import ReviewCreate, ReviewOut, ReviewUpdate
@@ -143,7 +144,9 @@ async def list_reviews(
     return Page(
         items=[_row_out(row) for row in rows],
         next_cursor=next_cursor,
-        total=await count_if_asked(db, page, Review, conditions),
+        total=await count_if_asked(
+            ConnectionReader(await db.connection()), page, count_of(Review, conditions)
+        ),
     )
 
 

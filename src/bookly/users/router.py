@@ -89,7 +89,7 @@ async def list_user_books(
 ) -> Page[BookOut]:
     await service.get_user(db, uid)
     owned = BookFilters(owner=uid)
-    return await list_books(context, await db.connection(), page, owned, BookSort.NEWEST)
+    return await list_books(context, page, owned, BookSort.NEWEST)
 
 
 @router.get(

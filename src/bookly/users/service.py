@@ -10,7 +10,8 @@ from sqlmodel import col
 from bookly.auth.service import flush_unique, of_user, revoke_sessions
 from bookly.core.context import AppContext
 from bookly.core.errors import InvalidCredentials, UsernameTaken, UserNotFound
-from bookly.core.pagination import Keyset, Page, PageParams, count_if_asked
+from bookly.core.pagination import Keyset, Page, PageParams, count_if_asked, count_of
+from bookly.core.reads import ConnectionReader
 from bookly.core.text import escape_like
 from bookly.models import Book, Review, Role, User
 from bookly.reviews.service import delete_reviews_of
@@ -126,7 +127,9 @@ async def list_users(
     return Page(
         items=[UserOut.model_validate(row) for row in rows],
         next_cursor=next_cursor,
-        total=await count_if_asked(db, page, User, conditions),
+        total=await count_if_asked(
+            ConnectionReader(await db.connection()), page, count_of(User, conditions)
+        ),
     )
 
 

@@ -1,0 +1,163 @@
+"""The hot reads: SQLAlchemy Core statements built once and run outside any transaction.
+
+On PostgreSQL they run straight on an asyncpg pool: the statement is compiled once, and each
+request pays only for asyncpg itself. Through SQLAlchemy's async engine the same read cost about
+three times as much CPU per request (a connection checkout, an execution context and result
+processing each time; measured in bench/README.md), which no statement tuning wins back. Writes,
+and everything that needs a session, stay on SQLAlchemy; so do all reads on SQLite.
+
+Rows are tuple-like (by position): asyncpg records here, SQLAlchemy rows elsewhere. Values come
+as asyncpg decodes them, which is what SQLAlchemy's PostgreSQL types give too (aware datetimes,
+UUIDs, lists for arrays): a statement read here must not rely on a type's result processing.
+"""
+
+import asyncio
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import Any, Protocol, overload
+
+import asyncpg
+from sqlalchemy import Select
+from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from bookly.core.config import Settings
+from bookly.core.db import autocommit
+
+
+class Row(Protocol):
+    """A row by position: an asyncpg record, or a SQLAlchemy row."""
+
+    @overload
+    def __getitem__(self, index: int) -> Any: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Any]: ...
+    def __iter__(self) -> Iterator[Any]: ...
+    def __len__(self) -> int: ...
+
+
+BindProcessor = Callable[[Any], Any]
+
+
+class _Compiled:
+    """A statement as one dialect runs it: SQL with positional parameters, in their order."""
+
+    def __init__(self, statement: Select[Any], dialect: Dialect):
+        self._compiled = statement.compile(dialect=dialect)
+        if self._compiled.positiontup is None:
+            raise ValueError(f"{dialect.name} does not use positional parameters")
+        self.sql = self._compiled.string
+        self._names: list[str] = list(self._compiled.positiontup)
+        binds = self._compiled.binds
+        self._processors: list[BindProcessor | None] = [
+            binds[name].type.bind_processor(dialect) for name in self._names
+        ]
+
+    def arguments(self, parameters: Mapping[str, Any]) -> list[Any]:
+        values = self._compiled.construct_params(dict(parameters))
+        return [
+            value if process is None else process(value)
+            for value, process in zip(
+                (values[name] for name in self._names), self._processors, strict=True
+            )
+        ]
+
+
+class Prepared:
+    """A Core statement for `Reader.rows`, built once (module level, or once per shape of a
+    list): building and compiling cost more than running it."""
+
+    def __init__(self, statement: Select[Any]):
+        self.statement = statement
+        self._compiled: _Compiled | None = None
+
+    def compiled(self, dialect: Dialect) -> _Compiled:
+        # One dialect per process (PostgreSQL's), so one compiled form is kept.
+        if self._compiled is None:
+            self._compiled = _Compiled(self.statement, dialect)
+        return self._compiled
+
+
+class Reader(Protocol):
+    async def rows(self, query: Prepared, parameters: Mapping[str, Any]) -> Sequence[Row]: ...
+
+    async def close(self) -> None: ...
+
+
+class ConnectionReader:
+    """Reads on a connection already held: a write's, which must see what it has flushed."""
+
+    def __init__(self, connection: AsyncConnection):
+        self._connection = connection
+
+    async def rows(self, query: Prepared, parameters: Mapping[str, Any]) -> Sequence[Row]:
+        result = await self._connection.execute(query.statement, dict(parameters))
+        rows: Sequence[Row] = result.all()
+        return rows
+
+    async def close(self) -> None:
+        pass
+
+
+class EngineReader:
+    """Each read on its own autocommit connection from the engine's pool (SQLite)."""
+
+    def __init__(self, engine: AsyncEngine, turn: Callable[[], AbstractAsyncContextManager[None]]):
+        self._engine = autocommit(engine)
+        self._turn = turn
+
+    async def rows(self, query: Prepared, parameters: Mapping[str, Any]) -> Sequence[Row]:
+        async with self._turn(), self._engine.connect() as connection:
+            return await ConnectionReader(connection).rows(query, parameters)
+
+    async def close(self) -> None:
+        pass
+
+
+class PostgresReader:
+    """Each read on a connection of its own asyncpg pool (up to `DB_POOL_SIZE` connections,
+    opened as needed; requests wait for one first come, first served, as long as
+    `DB_POOL_TIMEOUT_SECONDS`)."""
+
+    def __init__(self, settings: Settings, dialect: Dialect):
+        self._dialect = dialect
+        self._dsn = make_url(settings.database_url).set(drivername="postgresql")
+        self.max_size = settings.db_pool_size
+        self._timeout = settings.db_pool_timeout_seconds
+        self._server_settings = {"application_name": "bookly"}
+        if settings.db_statement_timeout_ms:
+            self._server_settings["statement_timeout"] = str(settings.db_statement_timeout_ms)
+        self._pool: asyncpg.Pool | None = None
+        self._opening = asyncio.Lock()
+
+    async def rows(self, query: Prepared, parameters: Mapping[str, Any]) -> Sequence[Row]:
+        compiled = query.compiled(self._dialect)
+        pool = self._pool or await self._open()
+        # A TimeoutError (no connection free or made in time) is an OSError: 503, as for
+        # SQLAlchemy's pool; asyncpg's own errors are answered like SQLAlchemy's (problems.py).
+        async with pool.acquire(timeout=self._timeout) as connection:
+            records: list[asyncpg.Record] = await connection.fetch(
+                compiled.sql, *compiled.arguments(parameters)
+            )
+        return records
+
+    async def _open(self) -> asyncpg.Pool:
+        async with self._opening:
+            if self._pool is None:
+                self._pool = await asyncpg.create_pool(
+                    self._dsn.render_as_string(hide_password=False),
+                    min_size=0,
+                    max_size=self.max_size,
+                    timeout=self._timeout,
+                    server_settings=self._server_settings,
+                )
+            return self._pool
+
+    def connections_in_use(self) -> int:
+        if self._pool is None:
+            return 0
+        return self._pool.get_size() - self._pool.get_idle_size()
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
