@@ -11,9 +11,9 @@ from sqlalchemy.engine import make_url
 from bookly.models import Book, Review, User
 from bookly.seed import SEED_PASSWORD, seed_database
 from tests.catalogue.helpers import all_pages
-from tests.support.reads import RecordingReader
 from tests.conftest import BACKEND, Harness
 from tests.factories import Account, log_in
+from tests.support.reads import RecordingReader
 
 
 async def test_seed_loads_consistent_summaries_and_searchable_books(harness: Harness) -> None:

@@ -1,6 +1,6 @@
 """Fault injection with a data-loss ledger: a live `bookly serve` on a scratch PostgreSQL cluster
 and a scratch Redis, while PostgreSQL crashes under a load of writes, Redis stops or freezes, and
-the database pool runs dry.
+the database pools run dry.
 
 Every write carries a unique client key and every answer goes into a ledger. Afterwards the
 database itself is read: each 201 has its row with the content it returned, no 4xx/5xx left a row,
@@ -435,9 +435,10 @@ async def test_pool_exhaustion_answers_fast_503_and_leaks_nothing(
         try:
             locked = blocker.transaction()
             await locked.start()
-            await blocker.execute("SELECT 1 FROM books WHERE uid = $1 FOR UPDATE", book["uid"])
-            # Two writes wait on the lock, each holding one of the pool's two connections: the
-            # owner's change (it locks the book), and a review whose client gives up waiting.
+            # Whatever touches `books` now waits, holding the connection it has.
+            await blocker.execute("LOCK TABLE books IN ACCESS EXCLUSIVE MODE")
+            # The sessions' pool runs dry: two writes wait, the owner's change and a review
+            # whose client gives up waiting (each signed in first, on the hot reads' pool).
             change = asyncio.create_task(
                 client.patch(path, json={"description": "Changed."}, headers=owner.headers)
             )
@@ -445,10 +446,13 @@ async def test_pool_exhaustion_answers_fast_503_and_leaks_nothing(
                 _abandoned_post(server.url, f"{path}/reviews", reviewer)
             )
             await _until_waiting_on_locks(stack, POOL_SIZE)
+            # Then the hot reads' own pool (core/reads.py): two reads of the book wait.
+            held_reads = [asyncio.create_task(client.get(path)) for _ in range(POOL_SIZE)]
+            await _until_waiting_on_locks(stack, 2 * POOL_SIZE)
             probes = await asyncio.gather(
-                timed(client.get(path)),
-                timed(client.get("/api/v1/users/me", headers=owner.headers)),
-                timed(
+                timed(client.get(path)),  # a hot read
+                timed(client.get(f"/api/v1/users/{owner.uid}")),  # a session's read
+                timed(  # a write, which signs its caller in first
                     client.post(
                         "/api/v1/books",
                         json=book_body(title=f"Ledger {key}"),
@@ -459,7 +463,7 @@ async def test_pool_exhaustion_answers_fast_503_and_leaks_nothing(
             for response, seconds in probes:
                 assert_unavailable(response)
                 assert seconds < POOL_TIMEOUT_SECONDS + 1
-            assert len(await _bookly_backends(stack)) == POOL_SIZE  # the pool's cap held
+            assert len(await _bookly_backends(stack)) == 2 * POOL_SIZE  # each pool's cap held
             await locked.rollback()
         finally:
             await blocker.close()
@@ -467,6 +471,8 @@ async def test_pool_exhaustion_answers_fast_503_and_leaks_nothing(
         changed = await change
         assert changed.status_code == 200, changed.text
         assert changed.json()["description"] == "Changed."
+        for read in held_reads:
+            assert (await read).status_code == 200
         assert await abandoned == "gave up"
         await _until_pool_idle(client)
         # A connection counts as returned a moment before its reset (ROLLBACK) has finished.
@@ -475,11 +481,12 @@ async def test_pool_exhaustion_answers_fast_503_and_leaks_nothing(
             if set(backends) <= {"idle"}:
                 break
             await asyncio.sleep(0.05)
-        assert len(backends) <= POOL_SIZE
+        assert len(backends) <= 2 * POOL_SIZE
         assert set(backends) <= {"idle"}, "a transaction left open"
-        # Both connections serve again, many requests over.
+        # Every connection serves again, many requests over.
         answers = await asyncio.gather(
             *(client.get(path) for _ in range(3 * POOL_SIZE)),
+            *(client.get(f"/api/v1/users/{owner.uid}") for _ in range(3 * POOL_SIZE)),
             client.get("/api/v1/users/me", headers=owner.headers),
         )
         assert {response.status_code for response in answers} == {200}
@@ -519,15 +526,14 @@ async def _until_waiting_on_locks(stack: Stack, count: int) -> None:
 
 
 async def _until_pool_idle(client: httpx.AsyncClient) -> None:
-    """Bookly's own gauge of checked-out connections drops back to 0: nothing leaked."""
+    """Bookly's own gauges of connections in use, of both pools, drop back to 0: none leaked."""
+    gauges = ("bookly_db_pool_connections_in_use ", "bookly_db_read_pool_connections_in_use ")
     deadline = time.monotonic() + 10
-    in_use = ""
+    in_use: list[str] = []
     while time.monotonic() < deadline:
         scrape = (await client.get("/metrics")).text
-        in_use = next(
-            line for line in scrape.splitlines() if line.startswith("bookly_db_pool_connections")
-        )
-        if in_use.split()[-1] == "0.0":
+        in_use = [line for line in scrape.splitlines() if line.startswith(gauges)]
+        if len(in_use) == len(gauges) and all(line.split()[-1] == "0.0" for line in in_use):
             return
         await asyncio.sleep(0.1)
-    raise AssertionError(f"connections still checked out: {in_use}")
+    raise AssertionError(f"connections still in use: {in_use}")

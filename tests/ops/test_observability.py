@@ -17,7 +17,7 @@ from bookly.core.logging import JsonFormatter, scrub
 from bookly.core.metrics import Metrics
 from bookly.core.telemetry import route_template
 from bookly.models import OutboxMessage, OutboxStatus
-from tests.conftest import Harness
+from tests.conftest import BACKEND, Harness
 from tests.factories import PASSWORD, log_in, sign_up
 
 USER_ROUTE = "/api/v1/users/{uid}"
@@ -60,6 +60,9 @@ async def test_metrics_are_labelled_by_route_template(harness: Harness) -> None:
     for raw in (str(account.uid), str(missing), "wp-admin"):
         assert raw not in text
     assert samples[("bookly_db_pool_size", ())] >= 1
+    if BACKEND == "postgres":  # the hot reads' own pool (core/reads.py), idle between requests
+        assert samples[("bookly_db_read_pool_size", ())] == harness.context.settings.db_pool_size
+        assert samples[("bookly_db_read_pool_connections_in_use", ())] == 0
 
 
 async def test_row_count_gauges_wait_for_their_table(harness: Harness) -> None:

@@ -13,13 +13,16 @@ from datetime import datetime, timedelta
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import bindparam, select
 from sqlmodel import col
 
 from bookly.core.errors import ServiceUnavailable, TokenRevoked
+from bookly.core.reads import Prepared, Reader
 from bookly.models import AuthSession
 
+_REVOKED_SINCE = Prepared(
+    select(col(AuthSession.sid)).where(col(AuthSession.revoked_at) >= bindparam("since"))
+)
 _LOADED_KEY = "bookly:denylist:loaded"
 _ENTRY_PREFIX = "bookly:denylist:sid:"
 # Entries outlive the access tokens they block by this margin (clock skew between processes).
@@ -35,11 +38,11 @@ class Denylist:
         self._redis = redis
         self._ttl = access_token_ttl_seconds + _MARGIN_SECONDS
 
-    async def ensure_live(self, db: AsyncSession, sid: uuid.UUID, now: datetime) -> None:
+    async def ensure_live(self, reader: Reader, sid: uuid.UUID, now: datetime) -> None:
         """Raise `TokenRevoked` for a revoked session, `ServiceUnavailable` if Redis can't say."""
         try:
             loaded, entry = await self._redis.mget(_LOADED_KEY, _entry_key(sid))
-            revoked = entry is not None if loaded else await self._rebuild(db, sid, now)
+            revoked = entry is not None if loaded else await self._rebuild(reader, sid, now)
         except RedisError as error:
             raise ServiceUnavailable("Session checks are unavailable; retry shortly.") from error
         if revoked:
@@ -59,15 +62,9 @@ class Denylist:
         except RedisError as error:
             raise ServiceUnavailable("Sign-out is unavailable; retry shortly.") from error
 
-    async def _rebuild(self, db: AsyncSession, asked_sid: uuid.UUID, now: datetime) -> bool:
+    async def _rebuild(self, reader: Reader, asked_sid: uuid.UUID, now: datetime) -> bool:
         since = now - timedelta(seconds=self._ttl)
-        revoked_sids = set(
-            (
-                await db.scalars(
-                    select(col(AuthSession.sid)).where(col(AuthSession.revoked_at) >= since)
-                )
-            ).all()
-        )
+        revoked_sids = {sid for (sid,) in await reader.rows(_REVOKED_SINCE, {"since": since})}
         async with self._redis.pipeline(transaction=False) as pipe:
             for sid in revoked_sids:
                 pipe.set(_entry_key(sid), "1", ex=self._ttl)

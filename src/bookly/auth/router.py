@@ -4,7 +4,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request, Response, status
 
 from bookly.auth import email_service, service
-from bookly.auth.dependencies import CallerDep, CurrentUser
+from bookly.auth.dependencies import CallerDep, CallerRecord
 from bookly.auth.schemas import (
     LoginIn,
     LoginOut,
@@ -98,7 +98,7 @@ async def refresh(body: RefreshIn, context: ContextDep, db: SessionDep) -> Token
     summary="Sign out this session (its access and refresh tokens stop working)",
 )
 async def logout(caller: CallerDep, context: ContextDep, db: SessionDep) -> None:
-    await service.revoke_session_of(context, db, caller.user.uid, caller.sid)
+    await service.revoke_session_of(context, db, caller.account.uid, caller.sid)
 
 
 @router.post(
@@ -108,7 +108,7 @@ async def logout(caller: CallerDep, context: ContextDep, db: SessionDep) -> None
     summary="Sign out every session of this account",
 )
 async def logout_all(caller: CallerDep, context: ContextDep, db: SessionDep) -> None:
-    await service.revoke_sessions(context, db, *service.of_user(caller.user.uid))
+    await service.revoke_sessions(context, db, *service.of_user(caller.account.uid))
 
 
 @router.get(
@@ -119,7 +119,7 @@ async def logout_all(caller: CallerDep, context: ContextDep, db: SessionDep) -> 
 )
 @read_only
 async def list_sessions(caller: CallerDep, context: ContextDep, db: SessionDep) -> list[SessionOut]:
-    return await service.live_sessions(context, db, caller.user.uid, caller.sid)
+    return await service.live_sessions(context, db, caller.account.uid, caller.sid)
 
 
 @router.delete(
@@ -131,7 +131,7 @@ async def list_sessions(caller: CallerDep, context: ContextDep, db: SessionDep) 
 async def delete_session(
     sid: uuid.UUID, caller: CallerDep, context: ContextDep, db: SessionDep
 ) -> None:
-    await service.revoke_session_of(context, db, caller.user.uid, sid)
+    await service.revoke_session_of(context, db, caller.account.uid, sid)
 
 
 @router.post(
@@ -141,10 +141,14 @@ async def delete_session(
     summary="Change the password; every other session is signed out",
 )
 async def change_password(
-    body: PasswordChangeIn, caller: CallerDep, context: ContextDep, db: SessionDep
+    body: PasswordChangeIn,
+    caller: CallerDep,
+    user: CallerRecord,
+    context: ContextDep,
+    db: SessionDep,
 ) -> MessageOut:
     await service.change_password(
-        context, db, caller.user, caller.sid, body.current_password, body.new_password
+        context, db, user, caller.sid, body.current_password, body.new_password
     )
     return MessageOut(message="Password changed. Other sessions have been signed out.")
 
@@ -168,7 +172,7 @@ async def verify(body: VerifyIn, context: ContextDep, db: SessionDep) -> Message
     summary="Send a fresh verification link; older links stop working",
 )
 async def resend_verification(
-    user: CurrentUser, request: Request, context: ContextDep, db: SessionDep
+    user: CallerRecord, request: Request, context: ContextDep, db: SessionDep
 ) -> MessageOut:
     if await email_service.resend_verification(context, db, user, _client(request).ip):
         return MessageOut(message="A new verification link is on its way.")

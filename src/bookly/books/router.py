@@ -1,24 +1,23 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response, status
+from fastapi import APIRouter, Depends, Header, Response, status
 from fastapi.exceptions import RequestValidationError
 
 from bookly.auth.dependencies import VerifiedUser
 from bookly.books import listing, objects, service
 from bookly.books.dependencies import OwnedBook
-from bookly.books.fields import IsoDate, Language
-from bookly.books.schemas import BookCreate, BookOut, BookSort, BookUpdate
+from bookly.books.schemas import BookCreate, BookListQuery, BookOut, BookSort, BookUpdate
 from bookly.core.context import ContextDep
 from bookly.core.db import SessionDep
-from bookly.core.pagination import Page, PageQuery
+from bookly.core.pagination import Page
 from bookly.core.problems import problem_responses
-from bookly.core.text import StorableText
-from bookly.tags.schemas import TagName
+from bookly.core.query_model import QueryModel
 
 router = APIRouter(prefix="/books", tags=["books"])
 
-SearchText = Annotated[StorableText, Query(min_length=1, max_length=200)]
+# The hottest list: its query string is validated in one call (core/query_model.py).
+_BOOK_LIST_QUERY = QueryModel(BookListQuery)
 
 
 @router.get(
@@ -26,41 +25,27 @@ SearchText = Annotated[StorableText, Query(min_length=1, max_length=200)]
     response_model=Page[BookOut],
     responses=problem_responses(422, 503),
     summary="Search and list books (keyset pages)",
+    openapi_extra=_BOOK_LIST_QUERY.openapi,
 )
 async def list_books(
-    context: ContextDep,
-    page: PageQuery,
-    q: Annotated[SearchText | None, Query(description="Full-text search.")] = None,
-    author: Annotated[StorableText | None, Query(min_length=1, max_length=255)] = None,
-    language: Annotated[Language | None, Query()] = None,
-    tag: Annotated[
-        list[TagName] | None, Query(max_length=20, description="Repeatable: all must match.")
-    ] = None,
-    owner: uuid.UUID | None = None,
-    published_from: IsoDate | None = None,
-    published_to: IsoDate | None = None,
-    min_rating: Annotated[float | None, Query(ge=0, le=5)] = None,
-    sort: Annotated[
-        BookSort | None,
-        Query(description="Default `-created_at`, or `relevance` when searching with `q`."),
-    ] = None,
+    context: ContextDep, query: Annotated[BookListQuery, Depends(_BOOK_LIST_QUERY)]
 ) -> Page[BookOut]:
-    q = " ".join(q.split()) if q else None  # blank text searches for nothing in particular
-    if sort is BookSort.RELEVANCE and not q:
+    q = " ".join(query.q.split()) if query.q else None  # blank text searches for nothing
+    if query.sort is BookSort.RELEVANCE and not q:
         raise RequestValidationError(
             [{"loc": ("query", "sort"), "msg": "relevance needs `q`", "type": "value_error"}]
         )
     filters = listing.BookFilters(
         q=q or None,
-        author=author,
-        language=language,
-        tags=sorted(set(tag or [])),
-        owner=owner,
-        published_from=published_from,
-        published_to=published_to,
-        min_rating=min_rating,
+        author=query.author,
+        language=query.language,
+        tags=sorted(set(query.tag or [])),
+        owner=query.owner,
+        published_from=query.published_from,
+        published_to=query.published_to,
+        min_rating=query.min_rating,
     )
-    return await listing.list_books(context, page, filters, sort)
+    return await listing.list_books(context, query, filters, query.sort)
 
 
 @router.post(

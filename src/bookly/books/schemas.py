@@ -7,8 +7,10 @@ from pydantic import BaseModel, Field, StringConstraints, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from bookly.books.fields import Isbn, IsoDate, Language
+from bookly.core.pagination import PageParams
 from bookly.core.schemas import RequestBody
 from bookly.core.text import StorableText
+from bookly.tags.schemas import TagName
 from bookly.users.schemas import UserRef
 
 Title = Annotated[
@@ -85,3 +87,24 @@ class BookSort(StrEnum):
     RATING_DESC = "-rating"
     RATING = "rating"
     RELEVANCE = "relevance"
+
+
+class BookListQuery(PageParams):
+    """`GET /books`: the page, the filters (all must hold) and the order."""
+
+    q: Annotated[StorableText, StringConstraints(min_length=1, max_length=200)] | None = Field(
+        default=None, description="Full-text search."
+    )
+    author: Annotated[StorableText, StringConstraints(min_length=1, max_length=255)] | None = None
+    language: Language | None = None
+    tag: list[TagName] | None = Field(
+        default=None, max_length=20, description="Repeatable: all must match."
+    )
+    owner: uuid.UUID | None = None
+    published_from: IsoDate | None = None
+    published_to: IsoDate | None = None
+    min_rating: float | None = Field(default=None, ge=0, le=5)
+    sort: BookSort | None = Field(
+        default=None,
+        description="Default `-created_at`, or `relevance` when searching with `q`.",
+    )

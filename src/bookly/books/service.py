@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from bookly.auth.caller import Account
 from bookly.books import objects
 from bookly.books.fields import isbn13
 from bookly.books.schemas import BookCreate, BookOut, BookUpdate
@@ -20,7 +21,7 @@ from bookly.core.errors import (
     PreconditionFailed,
 )
 from bookly.core.reads import ConnectionReader
-from bookly.models import Book, Role, User
+from bookly.models import Book, Role
 
 
 async def flush_or(db: AsyncSession, conflict: AppError) -> None:
@@ -41,13 +42,13 @@ async def get_book(db: AsyncSession, book_uid: uuid.UUID, *, for_update: bool = 
     return book
 
 
-def ensure_may_change(book: Book, user: User) -> None:
+def ensure_may_change(book: Book, user: Account) -> None:
     if book.owner_uid != user.uid and user.role != Role.ADMIN:
         raise Forbidden("Only the book's owner or an administrator may change it.")
 
 
 async def create_book(
-    context: AppContext, db: AsyncSession, owner: User, data: BookCreate
+    context: AppContext, db: AsyncSession, owner: Account, data: BookCreate
 ) -> BookOut:
     fields = data.model_dump()
     now = context.clock()

@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from bookly.auth.caller import Account
 from bookly.books.service import get_book
 from bookly.core.context import AppContext
 from bookly.core.errors import BookNotFound, Forbidden, ReviewExists, ReviewNotFound
@@ -35,7 +36,7 @@ _INSERT_REVIEW = insert(Review.__table__)  # type: ignore[attr-defined]
 
 
 async def create_review(
-    context: AppContext, db: AsyncSession, author: User, book_uid: uuid.UUID, data: ReviewCreate
+    context: AppContext, db: AsyncSession, author: Account, book_uid: uuid.UUID, data: ReviewCreate
 ) -> ReviewOut:
     now = context.clock()
     review = Review(
@@ -69,7 +70,11 @@ async def get_review(db: AsyncSession, review_uid: uuid.UUID) -> ReviewOut:
 
 
 async def update_review(
-    context: AppContext, db: AsyncSession, user: User, review_uid: uuid.UUID, changes: ReviewUpdate
+    context: AppContext,
+    db: AsyncSession,
+    user: Account,
+    review_uid: uuid.UUID,
+    changes: ReviewUpdate,
 ) -> ReviewOut:
     review = await _locked_review(db, review_uid)
     if review.user_uid != user.uid:
@@ -85,7 +90,7 @@ async def update_review(
     return _review_out(review, user)
 
 
-async def delete_review(db: AsyncSession, user: User, review_uid: uuid.UUID) -> None:
+async def delete_review(db: AsyncSession, user: Account, review_uid: uuid.UUID) -> None:
     review = await _locked_review(db, review_uid)
     if review.user_uid != user.uid and user.role != Role.ADMIN:
         raise Forbidden("Only the review's author or an administrator may delete it.")
@@ -193,7 +198,7 @@ def _row_out(row: Row[Any]) -> ReviewOut:
     return _review_out(review, UserRef(uid=review.user_uid, username=row.username))
 
 
-def _review_out(review: Review, author: User | UserRef) -> ReviewOut:
+def _review_out(review: Review, author: Account | UserRef) -> ReviewOut:
     return ReviewOut(
         uid=review.uid,
         rating=review.rating,

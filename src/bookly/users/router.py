@@ -3,13 +3,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from bookly.auth.dependencies import AdminUser, CallerDep, CurrentUser
+from bookly.auth.dependencies import AdminUser, CallerDep, CallerRecord, CurrentUser
 from bookly.books.listing import BookFilters, list_books
 from bookly.books.schemas import BookOut, BookSort
 from bookly.core.context import ContextDep
 from bookly.core.db import SessionDep, read_only
 from bookly.core.pagination import Page, PageQuery
 from bookly.core.problems import problem_responses
+from bookly.core.reads import ConnectionReader
 from bookly.models import Role
 from bookly.reviews.schemas import ReviewOut
 from bookly.reviews.service import list_reviews
@@ -27,17 +28,16 @@ router = APIRouter(prefix="/users", tags=["users"])
 
 
 @router.get("/me", response_model=MeOut, responses=problem_responses(401, 503))
-@read_only
-async def read_me(user: CurrentUser, db: SessionDep) -> MeOut:
-    return await service.me(db, user)
+async def read_me(user: CurrentUser, context: ContextDep) -> MeOut:
+    return await service.me(context.reader, user)
 
 
 @router.patch("/me", response_model=MeOut, responses=problem_responses(401, 409, 422, 503))
 async def update_me(
-    changes: MeUpdate, user: CurrentUser, context: ContextDep, db: SessionDep
+    changes: MeUpdate, user: CallerRecord, context: ContextDep, db: SessionDep
 ) -> MeOut:
     updated = await service.update_me(context, db, user, changes)
-    return await service.me(db, updated)
+    return await service.me(ConnectionReader(await db.connection()), updated)
 
 
 @router.delete(
@@ -47,7 +47,7 @@ async def update_me(
     summary="Delete this account (send the password); its reviews go, its books stay ownerless",
 )
 async def delete_me(
-    body: AccountDeletion, user: CurrentUser, context: ContextDep, db: SessionDep
+    body: AccountDeletion, user: CallerRecord, context: ContextDep, db: SessionDep
 ) -> None:
     await service.delete_me(context, db, user, body.password)
 

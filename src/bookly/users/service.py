@@ -7,28 +7,29 @@ from sqlalchemy import ColumnElement, bindparam, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from bookly.auth.caller import Account
 from bookly.auth.service import flush_unique, of_user, revoke_sessions
 from bookly.core.context import AppContext
 from bookly.core.errors import InvalidCredentials, UsernameTaken, UserNotFound
 from bookly.core.pagination import Keyset, Page, PageParams, count_if_asked, count_of
-from bookly.core.reads import ConnectionReader
+from bookly.core.reads import ConnectionReader, Prepared, Reader
 from bookly.core.text import escape_like
 from bookly.models import Book, Review, Role, User
 from bookly.reviews.service import delete_reviews_of
 from bookly.users.schemas import AdminUserUpdate, MeOut, MeUpdate, PublicProfile, UserOut
 
-_CONTRIBUTION_COUNTS = select(
-    select(func.count()).where(col(Book.owner_uid) == bindparam("uid")).scalar_subquery(),
-    select(func.count()).where(col(Review.user_uid) == bindparam("uid")).scalar_subquery(),
+_CONTRIBUTION_COUNTS = Prepared(
+    select(
+        select(func.count()).where(col(Book.owner_uid) == bindparam("uid")).scalar_subquery(),
+        select(func.count()).where(col(Review.user_uid) == bindparam("uid")).scalar_subquery(),
+    )
 )
 
 
-async def contribution_counts(db: AsyncSession, user_uid: uuid.UUID) -> tuple[int, int]:
+async def contribution_counts(reader: Reader, user_uid: uuid.UUID) -> tuple[int, int]:
     """(books submitted, reviews written) by the user."""
-    # On the session's connection: a Core statement needs none of the ORM's execution path.
-    connection = await db.connection()
-    row = (await connection.execute(_CONTRIBUTION_COUNTS, {"uid": user_uid})).one()
-    return row[0], row[1]
+    ((books, reviews),) = await reader.rows(_CONTRIBUTION_COUNTS, {"uid": user_uid})
+    return books, reviews
 
 
 async def get_user(db: AsyncSession, user_uid: uuid.UUID) -> User:
@@ -38,8 +39,8 @@ async def get_user(db: AsyncSession, user_uid: uuid.UUID) -> User:
     return user
 
 
-async def me(db: AsyncSession, user: User) -> MeOut:
-    book_count, review_count = await contribution_counts(db, user.uid)
+async def me(reader: Reader, user: Account | User) -> MeOut:
+    book_count, review_count = await contribution_counts(reader, user.uid)
     return MeOut(
         **UserOut.model_validate(user).model_dump(),
         book_count=book_count,
@@ -49,7 +50,9 @@ async def me(db: AsyncSession, user: User) -> MeOut:
 
 async def public_profile(db: AsyncSession, user_uid: uuid.UUID) -> PublicProfile:
     user = await get_user(db, user_uid)
-    book_count, review_count = await contribution_counts(db, user.uid)
+    book_count, review_count = await contribution_counts(
+        ConnectionReader(await db.connection()), user.uid
+    )
     return PublicProfile(
         uid=user.uid,
         username=user.username,

@@ -1,0 +1,62 @@
+"""Who is calling: the account behind an access token, read on every authenticated request.
+
+One hot read (core/reads.py) loads the account through its session row: the token's session
+must still exist, belong to this user, and be live in the database too. Routes get the account as
+this snapshot; the few that change the account load its row into their session.
+"""
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import bindparam, select
+from sqlmodel import col
+
+from bookly.core.errors import AccountDisabled, InvalidToken, TokenRevoked
+from bookly.core.reads import Prepared, Reader
+from bookly.models import AuthSession, Role, User
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """The caller's account as authentication read it (every field of `UserOut`)."""
+
+    uid: uuid.UUID
+    username: str
+    email: str
+    first_name: str
+    last_name: str
+    role: Role
+    is_verified: bool
+    is_active: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    account: Account
+    sid: uuid.UUID
+
+
+_ACCOUNT_FIELDS = tuple(Account.__dataclass_fields__)
+_ACCOUNT_BY_SESSION = Prepared(
+    select(*(getattr(User, name) for name in _ACCOUNT_FIELDS), col(AuthSession.revoked_at))
+    .join(AuthSession, col(AuthSession.user_uid) == col(User.uid))
+    .where(col(AuthSession.sid) == bindparam("sid"), col(User.uid) == bindparam("uid"))
+)
+
+
+async def load_caller(reader: Reader, sid: uuid.UUID, user_uid: uuid.UUID) -> Caller:
+    """The caller of a verified token; 401 unless its session is live and its account active."""
+    rows = await reader.rows(_ACCOUNT_BY_SESSION, {"sid": sid, "uid": user_uid})
+    if not rows:
+        raise InvalidToken("The token's account no longer exists.")
+    *fields, revoked_at = rows[0]
+    if revoked_at is not None:
+        raise TokenRevoked("This session has been signed out.")
+    values = dict(zip(_ACCOUNT_FIELDS, fields, strict=True))
+    account = Account(**{**values, "role": Role(values["role"])})
+    if not account.is_active:
+        raise AccountDisabled("This account has been disabled.")
+    return Caller(account=account, sid=sid)

@@ -1,0 +1,67 @@
+"""Hot reads (core/reads.py): on PostgreSQL they run on asyncpg's own pool, and answer exactly
+as the same statements do through SQLAlchemy; a dry read pool answers 503 within its timeout."""
+
+import asyncio
+import uuid
+
+import pytest
+from sqlalchemy import func, select
+
+from bookly.books import objects
+from bookly.core.config import Settings
+from bookly.core.reads import ConnectionReader, PostgresReader, Prepared
+from tests.catalogue.helpers import new_book, new_review
+from tests.conftest import BACKEND, Harness
+from tests.factories import user
+from tests.ops.conftest import app_client
+from tests.support.outages import assert_unavailable, timed
+
+postgres_only = pytest.mark.skipif(BACKEND != "postgres", reason="asyncpg reads PostgreSQL only")
+
+
+@postgres_only
+async def test_asyncpg_reads_books_exactly_as_sqlalchemy_does(harness: Harness) -> None:
+    assert isinstance(harness.context.reader, PostgresReader)
+    owner = await user(harness.client, harness.context)
+    tagged = await new_book(harness.client, owner, isbn="9780441478125")
+    tags = await harness.client.put(
+        f"/api/v1/books/{tagged['uid']}/tags",
+        json={"tags": ["science fiction", "anthropology"]},
+        headers=owner.headers,
+    )
+    assert tags.status_code == 200, tags.text
+    await new_review(harness.client, await user(harness.client, harness.context), tagged["uid"])
+    bare = await new_book(harness.client, owner, publisher=None, published_date=None)
+
+    for book in (tagged, bare):
+        uid = uuid.UUID(book["uid"])
+        on_asyncpg = await objects.read_book(harness.context.reader, uid)
+        async with harness.context.engine.connect() as connection:
+            on_sqlalchemy = await objects.read_book(ConnectionReader(connection), uid)
+        assert objects.body_and_etag(on_asyncpg) == objects.body_and_etag(on_sqlalchemy)
+    assert on_asyncpg.tags == []
+    assert (await objects.read_book(harness.context.reader, uuid.UUID(tagged["uid"]))).tags == [
+        "anthropology",
+        "science fiction",
+    ]
+
+
+@postgres_only
+async def test_a_dry_read_pool_answers_503_within_its_timeout(settings: Settings) -> None:
+    configured = settings.model_copy(update={"db_pool_size": 1, "db_pool_timeout_seconds": 0.5})
+    async with app_client(configured) as (app, client):
+        reader = app.state.context.reader
+        assert isinstance(reader, PostgresReader)
+        busy = asyncio.create_task(reader.rows(Prepared(select(func.pg_sleep(2))), {}))
+        for _ in range(500):  # until the sleeper holds the pool's one connection
+            if reader.connections_in_use() == 1:
+                break
+            await asyncio.sleep(0.01)
+
+        response, seconds = await timed(client.get(f"/api/v1/books/{uuid.uuid4()}"))
+        assert_unavailable(response)
+        assert 0.5 <= seconds < 1.5
+
+        await busy
+        assert reader.connections_in_use() == 0
+        assert (await client.get(f"/api/v1/books/{uuid.uuid4()}")).status_code == 404
