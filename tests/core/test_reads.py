@@ -4,8 +4,10 @@ as the same statements do through SQLAlchemy; a dry read pool answers 503 within
 import asyncio
 import uuid
 
+import asyncpg
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 
 from bookly.books import objects
 from bookly.core.config import Settings
@@ -65,3 +67,24 @@ async def test_a_dry_read_pool_answers_503_within_its_timeout(settings: Settings
         await busy
         assert reader.connections_in_use() == 0
         assert (await client.get(f"/api/v1/books/{uuid.uuid4()}")).status_code == 404
+
+
+@postgres_only
+async def test_a_released_read_connection_is_not_sent_a_reset_query(settings: Settings) -> None:
+    # A read leaves no session state behind, so releasing its connection costs no round trip.
+    configured = settings.model_copy(update={"db_pool_size": 1})
+    async with app_client(configured) as (app, client):
+        assert (await client.get(f"/api/v1/books/{uuid.uuid4()}")).status_code == 404
+        reader = app.state.context.reader
+        assert isinstance(reader, PostgresReader)
+        (holder,) = await reader.rows(Prepared(select(func.pg_backend_pid())), {})
+        monitor = await asyncpg.connect(
+            make_url(configured.database_url).set(drivername="postgresql").render_as_string(False)
+        )
+        try:
+            last_query = await monitor.fetchval(
+                "SELECT query FROM pg_stat_activity WHERE pid = $1", holder[0]
+            )
+        finally:
+            await monitor.close()
+    assert "pg_backend_pid" in last_query

@@ -135,10 +135,16 @@ class PostgresReader:
         pool = self._pool or await self._open()
         # A TimeoutError (no connection free or made in time) is an OSError: 503, as for
         # SQLAlchemy's pool; asyncpg's own errors are answered like SQLAlchemy's (problems.py).
-        async with pool.acquire(timeout=self._timeout) as connection:
+        # asyncio.timeout rather than acquire(timeout=), which runs each wait in a task of its
+        # own; an acquire cancelled by it returns its connection to the pool.
+        async with asyncio.timeout(self._timeout):
+            connection = await pool.acquire()
+        try:
             records: list[asyncpg.Record] = await connection.fetch(
                 compiled.sql, *compiled.arguments(parameters)
             )
+        finally:
+            await pool.release(connection)
         return records
 
     async def _open(self) -> asyncpg.Pool:
@@ -150,6 +156,7 @@ class PostgresReader:
                     max_size=self.max_size,
                     timeout=self._timeout,
                     server_settings=self._server_settings,
+                    reset=_nothing_to_reset,
                 )
             return self._pool
 
@@ -161,3 +168,9 @@ class PostgresReader:
     async def close(self) -> None:
         if self._pool is not None:
             await self._pool.close()
+
+
+async def _nothing_to_reset(connection: asyncpg.Connection) -> None:
+    """Released connections skip asyncpg's reset query (a round trip per read): a read is one
+    statement outside any transaction, and changes no session state (no SET, LISTEN, cursor or
+    advisory lock). asyncpg still rolls back a transaction left open, before calling this."""
