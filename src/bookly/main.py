@@ -130,7 +130,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             expose_headers=["Location", "ETag", "Retry-After", "X-Request-ID"],
             max_age=600,
         )
-    app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts)
+    if "*" not in settings.trusted_hosts:  # `*` trusts any host: no layer to pass through
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts)
     app.add_middleware(RequestIdAndHeadersMiddleware)
     app.add_middleware(TelemetryMiddleware, metrics=metrics)
     app.add_middleware(TrailingSlashMiddleware)

@@ -1,5 +1,6 @@
 """The caller's own account: read, edit the allowed fields, delete with the password."""
 
+from tests.catalogue.helpers import new_book, new_review
 from tests.conftest import Harness
 from tests.factories import PASSWORD, user
 
@@ -15,6 +16,19 @@ async def test_me_shows_the_whole_user_and_counts(harness: Harness) -> None:
     }  # fmt: skip
     assert body["email"] == account.email
     assert body["book_count"] == body["review_count"] == 0
+
+
+async def test_me_counts_only_the_callers_own_books_and_reviews(harness: Harness) -> None:
+    account = await user(harness.client, harness.context)
+    other = await user(harness.client, harness.context)
+    mine = [await new_book(harness.client, account) for _ in range(2)]
+    theirs = await new_book(harness.client, other)
+    await new_review(harness.client, account, theirs["uid"])
+    await new_review(harness.client, other, mine[0]["uid"])
+    await new_review(harness.client, other, mine[1]["uid"])
+    for who, books, reviews in ((account, 2, 1), (other, 1, 2)):
+        body = (await harness.client.get(ME, headers=who.headers)).json()
+        assert (body["book_count"], body["review_count"]) == (books, reviews)
 
 
 async def test_patch_me_changes_names_and_username(harness: Harness) -> None:

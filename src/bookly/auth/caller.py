@@ -6,10 +6,12 @@ this snapshot; the few that change the account load its row into their session.
 """
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import ColumnElement, bindparam, select
 from sqlmodel import col
 
 from bookly.core.errors import AccountDisabled, InvalidToken, TokenRevoked
@@ -40,23 +42,36 @@ class Caller:
 
 
 _ACCOUNT_FIELDS = tuple(Account.__dataclass_fields__)
-_ACCOUNT_BY_SESSION = Prepared(
-    select(*(getattr(User, name) for name in _ACCOUNT_FIELDS), col(AuthSession.revoked_at))
-    .join(AuthSession, col(AuthSession.user_uid) == col(User.uid))
-    .where(col(AuthSession.sid) == bindparam("sid"), col(User.uid) == bindparam("uid"))
-)
 
 
-async def load_caller(reader: Reader, sid: uuid.UUID, user_uid: uuid.UUID) -> Caller:
-    """The caller of a verified token; 401 unless its session is live and its account active."""
-    rows = await reader.rows(_ACCOUNT_BY_SESSION, {"sid": sid, "uid": user_uid})
+def caller_query(*extra: ColumnElement[Any]) -> Prepared:
+    """The statement `load_caller` runs; `extra` columns (which may refer to `users`) are read
+    in the same round trip, for a route that needs more of the caller than the account."""
+    return Prepared(
+        select(
+            *(getattr(User, name) for name in _ACCOUNT_FIELDS),
+            col(AuthSession.revoked_at),
+            *extra,
+        )
+        .join(AuthSession, col(AuthSession.user_uid) == col(User.uid))
+        .where(col(AuthSession.sid) == bindparam("sid"), col(User.uid) == bindparam("uid"))
+    )
+
+
+async def load_caller(
+    reader: Reader, query: Prepared, sid: uuid.UUID, user_uid: uuid.UUID
+) -> tuple[Caller, Sequence[Any]]:
+    """The caller of a verified token, and the values of `query`'s extra columns; 401 unless
+    its session is live and its account active."""
+    rows = await reader.rows(query, {"sid": sid, "uid": user_uid})
     if not rows:
         raise InvalidToken("The token's account no longer exists.")
-    *fields, revoked_at = rows[0]
-    if revoked_at is not None:
+    row = rows[0]
+    count = len(_ACCOUNT_FIELDS)
+    if row[count] is not None:  # the session's revoked_at
         raise TokenRevoked("This session has been signed out.")
-    values = dict(zip(_ACCOUNT_FIELDS, fields, strict=True))
+    values = dict(zip(_ACCOUNT_FIELDS, row[:count], strict=True))
     account = Account(**{**values, "role": Role(values["role"])})
     if not account.is_active:
         raise AccountDisabled("This account has been disabled.")
-    return Caller(account=account, sid=sid)
+    return Caller(account=account, sid=sid), row[count + 1 :]

@@ -1,17 +1,21 @@
 """Who is calling, as route parameters: `CurrentUser`, `VerifiedUser`, `AdminUser` (the account
-as authentication read it), `CallerDep` (with the session id), and `CallerRecord` (the account's
-row in the request's session, for the routes that change it)."""
+as authentication read it), `CallerDep` (with the session id), `CallerWith` (with more columns
+read in the same statement), and `CallerRecord` (the account's row in the request's session,
+for the routes that change it)."""
 
-from typing import Annotated
+from collections.abc import Sequence
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy import ColumnElement
 
-from bookly.auth.caller import Account, Caller, load_caller
+from bookly.auth.caller import Account, Caller, caller_query, load_caller
 from bookly.auth.tokens import TokenType, read_token
-from bookly.core.context import ContextDep
+from bookly.core.context import AppContext, ContextDep
 from bookly.core.db import SessionDep
 from bookly.core.errors import AccountNotVerified, Forbidden, InvalidToken, NotAuthenticated
+from bookly.core.reads import Prepared
 from bookly.models import Role, User
 
 # The password flow lets the interactive docs' Authorize button sign in through /auth/token.
@@ -21,13 +25,13 @@ _bearer = OAuth2PasswordBearer(
     auto_error=False,
     description="An access token from `/api/v1/auth/login` or `/api/v1/auth/token`.",
 )
+BearerToken = Annotated[str | None, Depends(_bearer)]
+CallerAndColumns = tuple[Caller, Sequence[Any]]
 
 
-async def _authenticate(
-    request: Request,
-    context: ContextDep,
-    access_token: Annotated[str | None, Depends(_bearer)],
-) -> Caller:
+async def _authenticated(
+    request: Request, context: AppContext, access_token: str | None, query: Prepared
+) -> CallerAndColumns:
     if not access_token:
         raise NotAuthenticated("Send an access token as `Authorization: Bearer <token>`.")
     now = context.clock()
@@ -35,9 +39,30 @@ async def _authenticate(
     if context.denylist is not None:
         # The shared denylist answers first, so a Redis outage fails closed (503).
         await context.denylist.ensure_live(context.reader, claims.sid, now)
-    caller = await load_caller(context.reader, claims.sid, claims.user_uid)
+    caller, extra = await load_caller(context.reader, query, claims.sid, claims.user_uid)
     request.state.user_uid = str(caller.account.uid)  # for the access log
+    return caller, extra
+
+
+_CALLER = caller_query()
+
+
+async def _authenticate(request: Request, context: ContextDep, token: BearerToken) -> Caller:
+    caller, _ = await _authenticated(request, context, token, _CALLER)
     return caller
+
+
+class CallerWith:
+    """Authenticates as `CallerDep` does, and reads `columns` (which may refer to `users`) in
+    the same statement: a route that answers with more of the caller needs no second read."""
+
+    def __init__(self, *columns: ColumnElement[Any]):
+        self._query = caller_query(*columns)
+
+    async def __call__(
+        self, request: Request, context: ContextDep, token: BearerToken
+    ) -> CallerAndColumns:
+        return await _authenticated(request, context, token, self._query)
 
 
 CallerDep = Annotated[Caller, Depends(_authenticate)]

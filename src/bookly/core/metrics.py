@@ -65,11 +65,22 @@ class Metrics:
         self._read_pool: PostgresReader | None = None
         self._watched: list[_WatchedRows] = []
         self._row_counts: dict[str, float] = {}
+        # Each label set's two series, found once: `labels()` takes a lock and builds a key on
+        # every call. As bounded as the labels themselves (route templates, not paths).
+        self._series: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
         self.registry.register(_ScrapeTimeCollector(self))
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
-        self.requests.labels(method, route, str(status)).inc()
-        self.latency.labels(method, route, str(status)).observe(seconds)
+        series = self._series.get((method, route, status))
+        if series is None:
+            labels = (method, route, str(status))
+            series = self._series[method, route, status] = (
+                self.requests.labels(*labels),
+                self.latency.labels(*labels),
+            )
+        requests, latency = series
+        requests.inc()
+        latency.observe(seconds)
 
     def watch_engine(self, engine: AsyncEngine, reader: Reader | None = None) -> None:
         """Report this engine's pool, and the reader's when it keeps one of its own (called by

@@ -99,21 +99,20 @@ class BodySizeLimitMiddleware:
 
 
 class TrustedHostMiddleware:
-    """Answers only requests whose `Host` is listed (`example.com`, `*.example.com`, or `*` for
-    any), with a 400 problem document otherwise: a forged Host never reaches the app."""
+    """Answers only requests whose `Host` is listed (`example.com` or `*.example.com`), with a
+    400 problem document otherwise: a forged Host never reaches the app. (`TRUSTED_HOSTS=*`
+    trusts any host: the app then leaves this middleware out.)"""
 
     def __init__(self, app: ASGIApp, allowed_hosts: list[str]):
         for pattern in allowed_hosts:
-            wildcard_ok = pattern == "*" or (pattern.startswith("*.") and "*" not in pattern[1:])
-            if "*" in pattern and not wildcard_ok:
+            if "*" in pattern and not (pattern.startswith("*.") and "*" not in pattern[1:]):
                 raise ValueError(f"TRUSTED_HOSTS: {pattern!r} is not `*` or `*.domain`")
         self.app = app
-        self.allow_any = "*" in allowed_hosts
         self.exact = {pattern.lower() for pattern in allowed_hosts if not pattern.startswith("*")}
         self.suffixes = tuple(p[1:].lower() for p in allowed_hosts if p.startswith("*."))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.allow_any or scope["type"] != "http" or self._trusted(_header(scope, b"host")):
+        if scope["type"] != "http" or self._trusted(_header(scope, b"host")):
             await self.app(scope, receive, send)
             return
         response = problem_response(

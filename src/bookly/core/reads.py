@@ -42,7 +42,7 @@ BindProcessor = Callable[[Any], Any]
 class _Compiled:
     """A statement as one dialect runs it: SQL with positional parameters, in their order."""
 
-    def __init__(self, statement: Select[Any], dialect: Dialect):
+    def __init__(self, statement: Select[*tuple[Any, ...]], dialect: Dialect):
         self._compiled = statement.compile(dialect=dialect)
         if self._compiled.positiontup is None:
             raise ValueError(f"{dialect.name} does not use positional parameters")
@@ -67,7 +67,7 @@ class Prepared:
     """A Core statement for `Reader.rows`, built once (module level, or once per shape of a
     list): building and compiling cost more than running it."""
 
-    def __init__(self, statement: Select[Any]):
+    def __init__(self, statement: Select[*tuple[Any, ...]]):
         self.statement = statement
         self._compiled: _Compiled | None = None
 

@@ -65,6 +65,8 @@ class TelemetryMiddleware:
         route = route_template(scope)
         method = scope["method"] if scope["method"] in _METHODS else "OTHER"
         self.metrics.observe(method, route, status, seconds)
+        if not _access_log.isEnabledFor(logging.INFO):
+            return
         state = scope.get("state", {})
         client = scope.get("client")
         _access_log.info(

@@ -2,6 +2,7 @@
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, bindparam, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,12 +19,18 @@ from bookly.models import Book, Review, Role, User
 from bookly.reviews.service import delete_reviews_of
 from bookly.users.schemas import AdminUserUpdate, MeOut, MeUpdate, PublicProfile, UserOut
 
-_CONTRIBUTION_COUNTS = Prepared(
-    select(
-        select(func.count()).where(col(Book.owner_uid) == bindparam("uid")).scalar_subquery(),
-        select(func.count()).where(col(Review.user_uid) == bindparam("uid")).scalar_subquery(),
+
+def _contributions_of(user_uid: Any) -> tuple[ColumnElement[int], ...]:
+    """(books submitted, reviews written) by the user `user_uid` names."""
+    return (
+        select(func.count()).where(col(Book.owner_uid) == user_uid).scalar_subquery(),
+        select(func.count()).where(col(Review.user_uid) == user_uid).scalar_subquery(),
     )
-)
+
+
+# For a statement that reads the user too (`GET /users/me`'s caller): counted in the same one.
+CONTRIBUTIONS = _contributions_of(col(User.uid))
+_CONTRIBUTION_COUNTS = Prepared(select(*_contributions_of(bindparam("uid"))))
 
 
 async def contribution_counts(reader: Reader, user_uid: uuid.UUID) -> tuple[int, int]:
@@ -40,7 +47,10 @@ async def get_user(db: AsyncSession, user_uid: uuid.UUID) -> User:
 
 
 async def me(reader: Reader, user: Account | User) -> MeOut:
-    book_count, review_count = await contribution_counts(reader, user.uid)
+    return me_out(user, *await contribution_counts(reader, user.uid))
+
+
+def me_out(user: Account | User, book_count: int, review_count: int) -> MeOut:
     return MeOut(
         **UserOut.model_validate(user).model_dump(),
         book_count=book_count,
