@@ -7,11 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from bookly.core.db import PoolTurns
 from bookly.core.errors import ServiceUnavailable
 from bookly.core.passwords import HASHING_THREAD_NICENESS, PasswordHasher
 from bookly.core.ratelimit import Limiter, create_storage
 from tests.conftest import Harness
 from tests.factories import PASSWORD, sign_up
+from tests.support.outages import timed
 
 
 async def test_callers_past_the_queue_are_refused_at_once() -> None:
@@ -51,6 +53,21 @@ async def test_a_refused_login_is_a_503_with_retry_after(harness: Harness) -> No
     refused = next(response for response in responses if response.status_code == 503)
     assert refused.headers["Retry-After"] == "1"
     assert refused.json()["error_code"] == "service_unavailable"
+
+
+async def test_a_shed_login_waits_for_no_database_connection(harness: Harness) -> None:
+    account = await sign_up(harness.client)
+    harness.context.passwords = PasswordHasher(concurrency=1, queue=0)
+    harness.context.pool_turns = PoolTurns(size=1, timeout_seconds=5)
+    body = {"email": account.email, "password": PASSWORD}
+    async with harness.context.pool_turns.turn():  # no database connection is to be had
+        busy = asyncio.create_task(harness.context.passwords.hash("the only hashing slot"))
+        await asyncio.sleep(0)
+        response, seconds = await timed(harness.client.post("/api/v1/auth/login", json=body))
+        await busy
+    assert response.status_code == 503
+    assert response.json()["detail"] == "Too many sign-ins at once; retry shortly."
+    assert seconds < 1  # shed first, not after waiting out the pool's 5 s
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="thread niceness is a Linux notion")

@@ -93,6 +93,14 @@ async def _caller_record(caller: CallerDep, db: SessionDep) -> User:
     return user
 
 
+async def _room_to_check_a_password(context: ContextDep) -> None:
+    """503 at once when the hashing threads and their queue are full: a sign-in burst is shed
+    before anything else runs for it (no body parsed, no session checked out)."""
+    context.passwords.ensure_room()
+
+
+# For `dependencies=[...]` of the sign-in routes, which FastAPI runs before all the others.
+HashingRoom = Depends(_room_to_check_a_password)
 CurrentUser = Annotated[Account, Depends(_current_user)]
 VerifiedUser = Annotated[Account, Depends(_verified_user)]
 AdminUser = Annotated[Account, Depends(_admin_user)]

@@ -4,7 +4,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request, Response, status
 
 from bookly.auth import email_service, service
-from bookly.auth.dependencies import CallerDep, CallerRecord
+from bookly.auth.dependencies import CallerDep, CallerRecord, HashingRoom
 from bookly.auth.schemas import (
     LoginIn,
     LoginOut,
@@ -56,6 +56,7 @@ async def signup(
     response_model=LoginOut,
     responses=problem_responses(401, 403, 422, 429, 503),
     summary="Sign in with email and password; starts a session",
+    dependencies=[HashingRoom],
 )
 async def login(body: LoginIn, request: Request, context: ContextDep, db: SessionDep) -> LoginOut:
     user = await service.authenticate(context, db, body.email, body.password, _client(request).ip)
@@ -68,6 +69,7 @@ async def login(body: LoginIn, request: Request, context: ContextDep, db: Sessio
     response_model=TokenPair,
     responses=problem_responses(401, 403, 422, 429, 503),
     summary="OAuth2 password flow (the docs' Authorize button); `username` is the email",
+    dependencies=[HashingRoom],
 )
 async def token(
     form: Annotated[PasswordGrantForm, Form()],

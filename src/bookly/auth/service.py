@@ -85,7 +85,6 @@ async def authenticate(
     and in time; a disabled account is only revealed to someone who knows its password.
     Failures are counted per account and per client IP; past the limit even a right password
     is refused (429) until the window ends."""
-    context.passwords.ensure_room()  # a login storm is shed before it touches the database
     async with context.limiter.login_attempt(client_ip, email):
         user = await db.scalar(select(User).where(col(User.email) == email.lower()))
         matches = await context.passwords.verify(password, user.password_hash if user else None)

@@ -106,9 +106,8 @@ def _fields(row: Row) -> dict[str, Any]:
     owner_uid, owner_username, tag_names = row[len(_BOOK_FIELDS) : len(_BOOK_FIELDS) + 3]
     count, total = fields.pop("rating_count"), fields.pop("rating_sum")
     fields["owner"] = {"uid": owner_uid, "username": owner_username} if owner_uid else None
-    fields["tags"] = sorted(
-        tag_names or ()
-    )  # NULL (no tags) when read on asyncpg's own (core/reads.py)
+    # NULL for no tags when asyncpg reads it (core/reads.py), [] through SQLAlchemy's type.
+    fields["tags"] = sorted(tag_names or ())
     fields["rating"] = {"average": total / count if count else None, "count": count}
     return fields
 
