@@ -112,7 +112,7 @@ def _review_probe(work: Workload) -> Probe:
     return Probe(f"/api/v1/books/{work.book_uids[0]}/reviews", reviewer.access_token, body)
 
 
-# Bookly serves the list at `/books/`; `/books` is answered with a redirect.
+# The baseline serves the list at `/books/` only; Bookly at both (no redirect).
 FIRST_PAGE = f"/api/v1/books/?limit={PAGE_SIZE}"
 SEARCH_PAGE = f"/api/v1/books/?q={COMMON_WORD}&limit={PAGE_SIZE}"
 
