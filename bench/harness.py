@@ -1,5 +1,6 @@
 """The moving parts of the benchmark: the database, accounts, pinned servers, and wrk runs."""
 
+import argparse
 import asyncio
 import json
 import os
@@ -73,6 +74,20 @@ class Target:
             "LOG_LEVEL": "warning",
             "DB_POOL_SIZE": "10",
         }
+
+
+def add_target_options(parser: argparse.ArgumentParser) -> None:
+    """`--admin-url`, `--database` and `--redis-url`: where a `Target` is (env: BENCH_*)."""
+    parser.add_argument(
+        "--admin-url",
+        default=os.environ.get(
+            "BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+        ),
+    )
+    parser.add_argument("--database", default=os.environ.get("BENCH_DATABASE", "bookly_bench"))
+    parser.add_argument(
+        "--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
+    )
 
 
 async def ensure_database(target: Target) -> None:

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 import uvloop
 
-from harness import JWT_SECRET, Target
+from harness import JWT_SECRET, Target, add_target_options
 from scenarios import SCENARIOS, Workload
 
 CALLERS = 32
@@ -111,16 +111,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=6000)
     parser.add_argument("--baseline", action="store_true", help="the raw baseline app instead")
     parser.add_argument("--profile", action="store_true")
-    parser.add_argument(
-        "--admin-url",
-        default=os.environ.get(
-            "BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-        ),
-    )
-    parser.add_argument("--database", default=os.environ.get("BENCH_DATABASE", "bookly_bench"))
-    parser.add_argument(
-        "--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
-    )
+    add_target_options(parser)
     options = parser.parse_args()
     target = Target(options.admin_url, options.database, options.redis_url)
     with tempfile.TemporaryDirectory() as files:

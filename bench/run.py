@@ -30,6 +30,7 @@ from harness import (
     RssSampler,
     Server,
     Target,
+    add_target_options,
     baseline_command,
     bookly_command,
     drop_database,
@@ -98,16 +99,7 @@ def parse_options() -> argparse.Namespace:
         default="10000,1000000",
         help="scale mode: the small and the large catalogue (databases DATABASE_<books>)",
     )
-    parser.add_argument(
-        "--admin-url",
-        default=os.environ.get(
-            "BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-        ),
-    )
-    parser.add_argument("--database", default=os.environ.get("BENCH_DATABASE", "bookly_bench"))
-    parser.add_argument(
-        "--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
-    )
+    add_target_options(parser)
     parser.add_argument(
         "--profile", action="store_true", help="py-spy the measured runs into var/bench/"
     )

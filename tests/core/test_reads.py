@@ -5,13 +5,16 @@ import asyncio
 import uuid
 
 import asyncpg
+import httpx
 import pytest
-from sqlalchemy import func, select
+from fastapi import Request
+from sqlalchemy import Integer, cast, func, literal, select
 from sqlalchemy.engine import make_url
 
 from bookly.books import objects
 from bookly.core.config import Settings
 from bookly.core.reads import ConnectionReader, PostgresReader, Prepared
+from bookly.main import create_app
 from tests.catalogue.helpers import new_book, new_review
 from tests.conftest import BACKEND, Harness
 from tests.factories import user
@@ -88,3 +91,21 @@ async def test_a_released_read_connection_is_not_sent_a_reset_query(settings: Se
         finally:
             await monitor.close()
     assert "pg_backend_pid" in last_query
+
+
+@postgres_only
+async def test_a_data_exception_in_a_hot_read_is_the_clients_422(settings: Settings) -> None:
+    # asyncpg's own errors are answered as SQLAlchemy's are: SQLSTATE class 22 is bad input.
+    app = create_app(settings)
+
+    async def read_a_malformed_number(request: Request) -> None:
+        malformed = Prepared(select(cast(literal("not a number"), Integer)))
+        await request.app.state.context.reader.rows(malformed, {})
+
+    app.add_api_route("/probe/malformed", read_a_malformed_number)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://bookly.test") as client:
+            response = await client.get("/probe/malformed")
+    assert response.status_code == 422, response.text
+    assert response.json()["error_code"] == "validation_error"

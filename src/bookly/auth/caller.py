@@ -8,31 +8,22 @@ this snapshot; the few that change the account load its row into their session.
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
+from pydantic import ConfigDict
 from sqlalchemy import ColumnElement, bindparam, select
 from sqlmodel import col
 
 from bookly.core.errors import AccountDisabled, InvalidToken, TokenRevoked
 from bookly.core.reads import Prepared, Reader
-from bookly.models import AuthSession, Role, User
+from bookly.models import AuthSession, User
+from bookly.users.schemas import UserOut
 
 
-@dataclass(frozen=True, slots=True)
-class Account:
-    """The caller's account as authentication read it (every field of `UserOut`)."""
+class Account(UserOut):
+    """The caller's account as authentication read it: the user object, frozen."""
 
-    uid: uuid.UUID
-    username: str
-    email: str
-    first_name: str
-    last_name: str
-    role: Role
-    is_verified: bool
-    is_active: bool
-    created_at: datetime
-    updated_at: datetime
+    model_config = ConfigDict(frozen=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +32,7 @@ class Caller:
     sid: uuid.UUID
 
 
-_ACCOUNT_FIELDS = tuple(Account.__dataclass_fields__)
+_ACCOUNT_FIELDS = tuple(Account.model_fields)
 
 
 def caller_query(*extra: ColumnElement[Any]) -> Prepared:
@@ -70,8 +61,7 @@ async def load_caller(
     count = len(_ACCOUNT_FIELDS)
     if row[count] is not None:  # the session's revoked_at
         raise TokenRevoked("This session has been signed out.")
-    values = dict(zip(_ACCOUNT_FIELDS, row[:count], strict=True))
-    account = Account(**{**values, "role": Role(values["role"])})
+    account = Account.model_validate(dict(zip(_ACCOUNT_FIELDS, row[:count], strict=True)))
     if not account.is_active:
         raise AccountDisabled("This account has been disabled.")
     return Caller(account=account, sid=sid), row[count + 1 :]

@@ -20,7 +20,7 @@ from bookly.core.errors import (
     IsbnTaken,
     PreconditionFailed,
 )
-from bookly.core.reads import ConnectionReader
+from bookly.core.reads import session_reader
 from bookly.models import Book, Role
 
 
@@ -93,7 +93,7 @@ async def touch(context: AppContext, db: AsyncSession, book: Book) -> None:
 
 async def book_out(db: AsyncSession, book: Book) -> BookOut:
     """The book object as this transaction sees it (what it flushed included)."""
-    return await objects.read_book(ConnectionReader(await db.connection()), book.uid)
+    return await objects.read_book(await session_reader(db), book.uid)
 
 
 def etag(book: BookOut) -> str:

@@ -19,7 +19,7 @@ from typing import Any, Protocol, overload
 import asyncpg
 from sqlalchemy import Select
 from sqlalchemy.engine import Dialect, make_url
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from bookly.core.config import Settings
 from bookly.core.db import PoolTurns, autocommit
@@ -97,6 +97,11 @@ class ConnectionReader:
 
     async def close(self) -> None:
         pass
+
+
+async def session_reader(db: AsyncSession) -> ConnectionReader:
+    """Reads on the request session's connection: in its transaction, seeing what it flushed."""
+    return ConnectionReader(await db.connection())
 
 
 class EngineReader:

@@ -26,7 +26,7 @@ from bookly.books.service import get_book
 from bookly.core.context import AppContext
 from bookly.core.errors import BookNotFound, Forbidden, ReviewExists, ReviewNotFound
 from bookly.core.pagination import Keyset, Page, PageParams, count_if_asked, count_of
-from bookly.core.reads import ConnectionReader
+from bookly.core.reads import session_reader
 from bookly.models import Review, Role, User
 from bookly.models.book import books_table as _books
 from bookly.reviews.schemas import ReviewCreate, ReviewOut, ReviewUpdate
@@ -149,9 +149,7 @@ async def list_reviews(
     return Page(
         items=[_row_out(row) for row in rows],
         next_cursor=next_cursor,
-        total=await count_if_asked(
-            ConnectionReader(await db.connection()), page, count_of(Review, conditions)
-        ),
+        total=await count_if_asked(await session_reader(db), page, count_of(Review, conditions)),
     )
 
 

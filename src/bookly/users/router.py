@@ -16,7 +16,7 @@ from bookly.core.context import ContextDep
 from bookly.core.db import SessionDep, read_only
 from bookly.core.pagination import Page, PageQuery
 from bookly.core.problems import problem_responses
-from bookly.core.reads import ConnectionReader
+from bookly.core.reads import session_reader
 from bookly.models import Role
 from bookly.reviews.schemas import ReviewOut
 from bookly.reviews.service import list_reviews
@@ -47,7 +47,7 @@ async def update_me(
     changes: MeUpdate, user: CallerRecord, context: ContextDep, db: SessionDep
 ) -> MeOut:
     updated = await service.update_me(context, db, user, changes)
-    return await service.me(ConnectionReader(await db.connection()), updated)
+    return await service.me(await session_reader(db), updated)
 
 
 @router.delete(

@@ -13,7 +13,7 @@ from bookly.auth.service import flush_unique, of_user, revoke_sessions
 from bookly.core.context import AppContext
 from bookly.core.errors import InvalidCredentials, UsernameTaken, UserNotFound
 from bookly.core.pagination import Keyset, Page, PageParams, count_if_asked, count_of
-from bookly.core.reads import ConnectionReader, Prepared, Reader
+from bookly.core.reads import Prepared, Reader, session_reader
 from bookly.core.text import escape_like
 from bookly.models import Book, Review, Role, User
 from bookly.reviews.service import delete_reviews_of
@@ -60,9 +60,7 @@ def me_out(user: Account | User, book_count: int, review_count: int) -> MeOut:
 
 async def public_profile(db: AsyncSession, user_uid: uuid.UUID) -> PublicProfile:
     user = await get_user(db, user_uid)
-    book_count, review_count = await contribution_counts(
-        ConnectionReader(await db.connection()), user.uid
-    )
+    book_count, review_count = await contribution_counts(await session_reader(db), user.uid)
     return PublicProfile(
         uid=user.uid,
         username=user.username,
@@ -140,9 +138,7 @@ async def list_users(
     return Page(
         items=[UserOut.model_validate(row) for row in rows],
         next_cursor=next_cursor,
-        total=await count_if_asked(
-            ConnectionReader(await db.connection()), page, count_of(User, conditions)
-        ),
+        total=await count_if_asked(await session_reader(db), page, count_of(User, conditions)),
     )
 
 
