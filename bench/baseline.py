@@ -145,19 +145,27 @@ NEWEST_KEYS = """
 SELECT b.uid, b.created_at AS sort_key FROM books b {after}
 ORDER BY b.created_at DESC, b.uid DESC LIMIT $1
 """
+# Relevance ranks the newest $3 matches (Bookly's SEARCH_RANK_WINDOW); the query is a
+# function of the parameter, planned per request (a fresh statement) so that PostgreSQL sees
+# how common the words are.
 SEARCH_KEYS = """
-SELECT b.uid, ts_rank(b.search_vector, query) AS sort_key
-FROM books b, websearch_to_tsquery('english'::regconfig, $2) AS query
-WHERE b.search_vector @@ query {after}
-ORDER BY sort_key DESC, b.uid DESC LIMIT $1
+SELECT m.uid, ts_rank(m.search_vector, websearch_to_tsquery('english'::regconfig, $2)) AS sort_key
+FROM (SELECT b.uid, b.search_vector FROM books b
+      WHERE b.search_vector @@ websearch_to_tsquery('english'::regconfig, $2)
+      ORDER BY b.created_at DESC, b.uid DESC LIMIT $3) AS m {after}
+ORDER BY sort_key DESC, m.uid DESC LIMIT $1
 """
+SEARCH_RANK_WINDOW = 500
 NEWEST_FIRST_SQL = PAGE_SQL.format(page=NEWEST_KEYS.format(after=""))
 NEWEST_AFTER_SQL = PAGE_SQL.format(
     page=NEWEST_KEYS.format(after="WHERE (b.created_at, b.uid) < ($2, $3)")
 )
 SEARCH_FIRST_SQL = PAGE_SQL.format(page=SEARCH_KEYS.format(after=""))
 SEARCH_AFTER_SQL = PAGE_SQL.format(
-    page=SEARCH_KEYS.format(after="AND (ts_rank(b.search_vector, query), b.uid) < ($3, $4)")
+    page=SEARCH_KEYS.format(
+        after="WHERE (ts_rank(m.search_vector, websearch_to_tsquery('english'::regconfig, $2)), "
+        "m.uid) < ($4, $5)"
+    )
 )
 BOOK_FIELDS = (
     "uid",
@@ -217,7 +225,9 @@ async def books(request: Request) -> Response:
         after = (float(key) if q else datetime.fromisoformat(key), uuid.UUID(last_uid))
     if q:
         sql = SEARCH_AFTER_SQL if after else SEARCH_FIRST_SQL
-        rows = await state.pool.fetch(sql, limit + 1, q, *after)
+        async with state.pool.acquire() as connection:
+            statement = await connection.prepare(sql)
+            rows = await statement.fetch(limit + 1, q, SEARCH_RANK_WINDOW, *after)
     else:
         sql = NEWEST_AFTER_SQL if after else NEWEST_FIRST_SQL
         rows = await state.pool.fetch(sql, limit + 1, *after)

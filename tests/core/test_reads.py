@@ -8,7 +8,18 @@ import asyncpg
 import httpx
 import pytest
 from fastapi import Request
-from sqlalchemy import Integer, cast, func, literal, select
+from sqlalchemy import (
+    Integer,
+    bindparam,
+    cast,
+    column,
+    func,
+    literal,
+    literal_column,
+    select,
+    table,
+)
+from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.engine import make_url
 
 from bookly.books import objects
@@ -109,3 +120,34 @@ async def test_a_data_exception_in_a_hot_read_is_the_clients_422(settings: Setti
             response = await client.get("/probe/malformed")
     assert response.status_code == 422, response.text
     assert response.json()["error_code"] == "validation_error"
+
+
+@postgres_only
+async def test_a_read_planned_per_values_leaves_no_statement_to_go_generic(
+    settings: Settings,
+) -> None:
+    # PostgreSQL moves a prepared statement to a generic plan after five runs; a search must be
+    # planned for its own words every time (books/listing.py), or a common word takes the plan
+    # made for a rare one. Each such read prepares a statement of its own, planned for its
+    # values at its first (and only) run, and drops it.
+    configured = settings.model_copy(update={"db_pool_size": 1})  # one connection: one view
+    reader = PostgresReader(configured, PGDialect_asyncpg())
+    statements = table("pg_prepared_statements", column("statement"), column("generic_plans"))
+    plans = Prepared(
+        select(statements.c.generic_plans).where(statements.c.statement.contains("-4242"))
+    )
+    try:
+        for planned_per_values in (True, False):
+            probe = Prepared(
+                select(literal_column("-4242", Integer) + bindparam("n", type_=Integer)),
+                planned_per_values=planned_per_values,
+            )
+            for n in range(8):
+                assert (await reader.rows(probe, {"n": n}))[0][0] == n - 4242
+            generic = [row[0] for row in await reader.rows(plans, {})]
+            if planned_per_values:
+                assert generic == []
+            else:  # the same statement from asyncpg's cache: the check can see a generic plan
+                assert any(generic), generic
+    finally:
+        await reader.close()

@@ -8,12 +8,12 @@ from bookly.core.reads import Prepared, Reader, Row
 
 class RecordingReader:
     def __init__(self, reader: Reader):
-        self._reader = reader
+        self.inner = reader
         self.reads: list[tuple[Prepared, Mapping[str, Any]]] = []
 
     async def rows(self, query: Prepared, parameters: Mapping[str, Any]) -> Sequence[Row]:
         self.reads.append((query, parameters))
-        return await self._reader.rows(query, parameters)
+        return await self.inner.rows(query, parameters)
 
     async def close(self) -> None:
-        await self._reader.close()
+        await self.inner.close()

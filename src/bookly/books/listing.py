@@ -10,7 +10,10 @@ from sqlalchemy import (
     ColumnElement,
     Date,
     Float,
+    FromClause,
+    Integer,
     String,
+    Subquery,
     and_,
     asc,
     bindparam,
@@ -31,7 +34,7 @@ from sqlmodel import col
 from bookly.books import objects
 from bookly.books.schemas import BookOut, BookSort
 from bookly.core.context import AppContext
-from bookly.core.pagination import Keyset, Page, PageParams, count_if_asked, count_of
+from bookly.core.pagination import Keyset, Page, PageParams, count_if_asked
 from bookly.core.reads import Prepared
 from bookly.core.text import escape_like
 from bookly.models import Book, BookTag, Tag
@@ -116,6 +119,8 @@ async def list_books(
     )
     query = _page_query(shape)
     values = _values(filters, terms)
+    if shape.sort is BookSort.RELEVANCE:
+        values["rank_window"] = context.settings.search_rank_window
     rows, next_cursor = query.keyset.cut(
         await context.reader.rows(
             query.page, {**values, **query.keyset.parameters(page, context.cursors)}
@@ -131,17 +136,20 @@ async def list_books(
 @lru_cache(maxsize=256)
 def _page_query(shape: _Shape) -> _PageQuery:
     conditions = _conditions(shape)
-    order = _order(shape)
+    source: FromClause = books_table
+    if shape.sort is BookSort.RELEVANCE:
+        source, conditions = _newest_matches(shape, conditions), []  # it holds only matches
+    order = _order(shape, source)
     keyset = Keyset(
         scope=f"books:{shape.sort.value}",
-        columns=(order.key, col(Book.uid)),
+        columns=(order.key, source.c.uid),
         key_types=(order.key_type, uuid.UUID),
         descending=order.descending,
     )
     # The page's keys first, on the index and narrow; then the book objects for those rows
     # only (owner, tags), so a search that matches thousands joins and sorts just their keys.
     keys = keyset.template(
-        select(col(Book.uid), order.key.label("sort_key")).where(*conditions),
+        select(source.c.uid, order.key.label("sort_key")).select_from(source).where(*conditions),
         after_cursor=shape.after_cursor,
     ).subquery("page")
     direction = desc if order.descending else asc
@@ -150,7 +158,31 @@ def _page_query(shape: _Shape) -> _PageQuery:
         .join(keys, keys.c.uid == col(Book.uid))
         .order_by(direction(keys.c.sort_key), direction(keys.c.uid))
     )
-    return _PageQuery(Prepared(statement), keyset, count_of(Book, conditions))
+    # PostgreSQL picks a search's plan by how common its words are, which it sees only in
+    # each request's own values.
+    planned = shape.on_postgresql and bool(shape.search_terms)
+    count = select(func.count()).select_from(source).where(*conditions)
+    return _PageQuery(
+        Prepared(statement, planned_per_values=planned),
+        keyset,
+        Prepared(count, planned_per_values=planned),
+    )
+
+
+def _newest_matches(shape: _Shape, conditions: list[ColumnElement[bool]]) -> Subquery:
+    """The books a relevance search ranks: the newest `SEARCH_RANK_WINDOW` that match, with
+    what ranking reads. Ranking every match grows with the catalogue (a common word is in tens
+    of thousands of books at 1M); finding the newest few hundred does not: PostgreSQL walks the
+    creation-time index until it has them, or ranks a rare word's few matches from the search
+    index."""
+    ranked = [_search_vector()] if shape.on_postgresql else _SEARCHED
+    return (
+        select(col(Book.uid), *ranked)
+        .where(*conditions)
+        .order_by(desc(col(Book.created_at)), desc(col(Book.uid)))
+        .limit(bindparam("rank_window", type_=Integer))
+        .subquery("newest_matches")
+    )
 
 
 def _values(filters: BookFilters, terms: list[str]) -> dict[str, Any]:
@@ -169,11 +201,11 @@ def _values(filters: BookFilters, terms: list[str]) -> dict[str, Any]:
     return {name: value for name, value in values.items() if value is not None}
 
 
-def _order(shape: _Shape) -> _Order:
+def _order(shape: _Shape, source: FromClause) -> _Order:
     sort = shape.sort
     descending = sort.value.startswith("-")
     if sort is BookSort.RELEVANCE:
-        return _Order(_rank(shape), float, descending=True)
+        return _Order(_rank(shape, source), float, descending=True)
     if sort in (BookSort.NEWEST, BookSort.OLDEST):
         return _Order(col(Book.created_at), datetime, descending)
     if sort in (BookSort.TITLE, BookSort.TITLE_DESC):
@@ -211,17 +243,22 @@ def _conditions(shape: _Shape) -> list[ColumnElement[bool]]:
     return conditions
 
 
+# What SQLite searches (and ranks) with LIKE.
+_SEARCHED = (books_table.c.title, books_table.c.author, books_table.c.description)
+_SEARCHED_WEIGHTS = (3.0, 2.0, 1.0)  # a word in the title weighs most, then the author's
+
+
 def _search_vector() -> ColumnElement[Any]:
     return books_table.c.search_vector
 
 
 def _tsquery() -> ColumnElement[Any]:
-    # websearch_to_tsquery takes any text (quotes, "or", "-word") without syntax errors. As an
-    # uncorrelated subquery it is parsed once per statement, not once per candidate row.
-    parsed = func.websearch_to_tsquery(
+    # websearch_to_tsquery takes any text (quotes, "or", "-word") without syntax errors. It is
+    # immutable: planned for the request's values (`planned_per_values`), PostgreSQL parses it
+    # once, when planning, and judges from its words how many books will match.
+    return func.websearch_to_tsquery(
         cast(literal(SEARCH_CONFIG), REGCONFIG), bindparam("q", type_=String)
     )
-    return select(parsed).scalar_subquery()
 
 
 def _terms(q: str) -> list[str]:
@@ -237,20 +274,19 @@ def _matches(shape: _Shape) -> ColumnElement[bool]:
     if shape.on_postgresql:
         return _search_vector().op("@@")(_tsquery())
     # SQLite: every word appears (literally) in the title, the author or the description.
-    searched = (col(Book.title), col(Book.author), col(Book.description))
-    return and_(*(or_(*(_term_in(n, c) for c in searched)) for n in range(shape.search_terms)))
+    return and_(*(or_(*(_term_in(n, c) for c in _SEARCHED)) for n in range(shape.search_terms)))
 
 
-def _rank(shape: _Shape) -> KeyColumn:
+def _rank(shape: _Shape, source: FromClause) -> KeyColumn:
+    """Relevance, read from `source`'s columns (the search vector, or what SQLite searches)."""
     if shape.on_postgresql:
-        return func.ts_rank(_search_vector(), _tsquery(), type_=Float)
-    # SQLite: a word in the title weighs most, then the author, then the description.
-    weights = ((col(Book.title), 3.0), (col(Book.author), 2.0), (col(Book.description), 1.0))
+        return func.ts_rank(source.c.search_vector, _tsquery(), type_=Float)
+    searched = [source.c[column.name] for column in _SEARCHED]
     return sum(
         (
-            case((_term_in(n, c), weight), else_=0.0)
+            case((_term_in(n, column), weight), else_=0.0)
             for n in range(shape.search_terms)
-            for c, weight in weights
+            for column, weight in zip(searched, _SEARCHED_WEIGHTS, strict=True)
         ),
         start=literal(0.0),
     )

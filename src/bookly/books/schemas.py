@@ -106,5 +106,9 @@ class BookListQuery(PageParams):
     min_rating: float | None = Field(default=None, ge=0, le=5)
     sort: BookSort | None = Field(
         default=None,
-        description="Default `-created_at`, or `relevance` when searching with `q`.",
+        description=(
+            "Default `-created_at`, or `relevance` when searching with `q`. `relevance` ranks "
+            "the newest `SEARCH_RANK_WINDOW` matching books (500 by default), best first, and "
+            "lists only those; every other sort lists every match."
+        ),
     )

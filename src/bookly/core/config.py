@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     # Callers that may wait for a hashing thread (each may hold a pooled connection meanwhile);
     # unset: as many as there are threads.
     password_hash_queue: int | None = Field(default=None, ge=0, le=1000)
+    # A relevance search ranks this many of the newest matching books (bench/README.md: any
+    # bound keeps a common word's search from growing with the catalogue).
+    search_rank_window: int = Field(default=500, ge=1, le=10_000)
     public_base_url: str = "http://127.0.0.1:8000"
     verification_link_ttl_seconds: int = Field(default=48 * 3600, ge=60)
     reset_link_ttl_seconds: int = Field(default=3600, ge=60)

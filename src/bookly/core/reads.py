@@ -17,6 +17,7 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol, overload
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 from sqlalchemy import Select
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
@@ -65,10 +66,17 @@ class _Compiled:
 
 class Prepared:
     """A Core statement for `Reader.rows`, built once (module level, or once per shape of a
-    list): building and compiling cost more than running it."""
+    list): building and compiling cost more than running it.
 
-    def __init__(self, statement: Select[*tuple[Any, ...]]):
+    `planned_per_values`: PostgreSQL plans the statement for each request's own values. A
+    prepared statement otherwise goes to a generic plan after five runs, one that cannot see
+    its values; for a search, the values say which plan is right (a common word is found by
+    walking an index newest first, a rare one through the search index), and the generic plan
+    takes the rare word's path for every word. It costs a round trip (parse) per read."""
+
+    def __init__(self, statement: Select[*tuple[Any, ...]], *, planned_per_values: bool = False):
         self.statement = statement
+        self.planned_per_values = planned_per_values
         self._compiled: _Compiled | None = None
 
     def compiled(self, dialect: Dialect) -> _Compiled:
@@ -147,9 +155,7 @@ class PostgresReader:
         async with self._turns.turn():
             connection = await pool.acquire()
             try:
-                records: list[asyncpg.Record] = await connection.fetch(
-                    compiled.sql, *compiled.arguments(parameters)
-                )
+                records = await _fetch(connection, query, compiled, compiled.arguments(parameters))
             finally:
                 await pool.release(connection)
         return records
@@ -175,6 +181,20 @@ class PostgresReader:
     async def close(self) -> None:
         if self._pool is not None:
             await self._pool.close()
+
+
+async def _fetch(
+    connection: "PoolConnectionProxy[asyncpg.Record]",
+    query: Prepared,
+    compiled: _Compiled,
+    arguments: list[Any],
+) -> list[asyncpg.Record]:
+    if not query.planned_per_values:
+        return await connection.fetch(compiled.sql, *arguments)  # asyncpg's cached statement
+    # A statement of its own, outside asyncpg's cache, so its one run is planned for these
+    # values (asyncpg deallocates it once it is dropped).
+    statement = await connection.prepare(compiled.sql)
+    return await statement.fetch(*arguments)
 
 
 async def _nothing_to_reset(connection: asyncpg.Connection) -> None:

@@ -1,0 +1,115 @@
+"""A relevance search ranks the newest `SEARCH_RANK_WINDOW` matches, so a common word's search
+costs the same at any catalogue size; every other sort lists every match."""
+
+import json
+from typing import Any
+
+import asyncpg
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from bookly.core.config import Settings
+from bookly.seed import seed_database
+from tests.catalogue.helpers import all_pages, new_book
+from tests.conftest import BACKEND, Harness
+from tests.factories import user
+from tests.support.reads import RecordingReader
+
+BOOKS = "/api/v1/books/"
+WINDOW = 3
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    return settings.model_copy(update={"search_rank_window": WINDOW})
+
+
+async def test_relevance_ranks_the_newest_matches_and_other_sorts_list_them_all(
+    harness: Harness,
+) -> None:
+    owner = await user(harness.client, harness.context)
+    titles = ["Dragon Oldest", "Plain One", "Plain Two", "Plain Three", "Plain Four"]
+    for title in titles:  # the oldest has the word in its title, the others in the text
+        harness.clock.advance(seconds=1)
+        description = "A tale." if "Dragon" in title else "A dragon sleeps here."
+        await new_book(harness.client, owner, title=title, description=description)
+
+    ranked = await all_pages(harness.client, BOOKS, q="dragon", limit=1, include_total=True)
+    assert {book["title"] for book in ranked} == {"Plain Two", "Plain Three", "Plain Four"}
+    first = await harness.client.get(BOOKS, params={"q": "dragon", "include_total": "true"})
+    assert first.json()["total"] == WINDOW
+    assert [b["uid"] for b in first.json()["items"]] == [b["uid"] for b in ranked]
+
+    newest_first = await all_pages(harness.client, BOOKS, q="dragon", sort="-created_at")
+    assert [book["title"] for book in newest_first] == [
+        "Plain Four", "Plain Three", "Plain Two", "Plain One", "Dragon Oldest"
+    ]  # fmt: skip
+    by_title = await all_pages(harness.client, BOOKS, q="dragon", sort="title", limit=2)
+    assert len(by_title) == len(titles)
+
+    harness.clock.advance(seconds=1)
+    await new_book(harness.client, owner, title="Dragon Newest", description="A tale.")
+    ranked = await all_pages(harness.client, BOOKS, q="dragon")
+    # A title match outranks the text matches, and the window now ends a book later.
+    assert ranked[0]["title"] == "Dragon Newest"
+    assert {book["title"] for book in ranked[1:]} == {"Plain Three", "Plain Four"}
+
+
+@pytest.mark.skipif(BACKEND != "postgres", reason="query plans are checked on PostgreSQL")
+async def test_a_common_words_search_walks_the_newest_books_until_its_window_is_full(
+    harness: Harness,
+) -> None:
+    await seed_database(harness.context, users=20, books=6000, reviews=0, rng_seed=9)
+    async with harness.context.engine.begin() as connection:
+        await connection.execute(text("ANALYZE books"))
+        common = (
+            (
+                await connection.execute(
+                    text(
+                        "SELECT word FROM ts_stat('SELECT search_vector FROM books') ORDER BY ndoc"
+                    )
+                )
+            )
+            .scalars()
+            .all()[-1]
+        )
+
+    plan = await _plan_of_search(harness, common)
+    # Ranking every match would read them all through the search index, and sort them.
+    assert "ix_books_search_vector" not in plan, plan
+    assert "Index Scan Backward on ix_books_created_at_uid" in plan, plan
+
+
+async def _plan_of_search(harness: Harness, q: str) -> str:
+    """The plan PostgreSQL makes for the page query of `q`, with its values (as the reader has
+    it planned), as "<node> on <index>" lines."""
+    recorder = RecordingReader(harness.context.reader)
+    harness.context.reader = recorder
+    try:
+        page = await harness.client.get(BOOKS, params={"q": q})
+    finally:
+        harness.context.reader = recorder.inner
+    assert page.status_code == 200, page.text
+    assert page.json()["items"]
+    (query, parameters), *_ = recorder.reads
+    assert query.planned_per_values
+    compiled = query.compiled(harness.context.engine.dialect)
+    url = make_url(harness.context.settings.database_url).set(drivername="postgresql")
+    connection = await asyncpg.connect(url.render_as_string(hide_password=False))
+    try:
+        explained = await connection.fetchval(
+            f"EXPLAIN (FORMAT JSON) {compiled.sql}", *compiled.arguments(parameters)
+        )
+    finally:
+        await connection.close()
+    plan = json.loads(explained) if isinstance(explained, str) else explained
+    return "\n".join(_described(plan[0]["Plan"]))
+
+
+def _described(node: dict[str, Any]) -> Any:
+    backward = " Backward" if node.get("Scan Direction") == "Backward" else ""
+    index = f" on {node['Index Name']}" if "Index Name" in node else ""
+    yield f"{node['Node Type']}{backward}{index}"
+    for child in node.get("Plans", []):
+        yield from _described(child)
