@@ -32,6 +32,7 @@ from bookly.seed_words import (
 
 SEED_PASSWORD = "seeded-password"  # noqa: S105  (demo accounts, printed by the command)
 BOOKS_PER_BATCH = 5_000
+SEEDED_DAYS = 1000  # books arrive over this many days before the seeding
 MAX_SEEDED_BOOKS = 1_000_000  # the ISBN numbering below has room for this many per run
 
 
@@ -70,8 +71,11 @@ async def seed_database(
         for start in range(0, books, BOOKS_PER_BATCH):
             batch = _Batch()
             for n in range(start, min(start + BOOKS_PER_BATCH, books)):
+                # Books arrive over the seeded days in the order they are stored, as a real
+                # catalogue grows: the table's rows follow their creation time.
+                added = now - timedelta(days=SEEDED_DAYS * (books - n) / books)
                 book, links, book_reviews = _book_with_reviews(
-                    rng, n, isbn_block, user_uids, tag_uids, per_book[n], now
+                    rng, n, isbn_block, user_uids, tag_uids, per_book[n], added, now
                 )
                 batch.books.append(book)
                 batch.links += links
@@ -183,10 +187,11 @@ def _book_with_reviews(
     user_uids: list[uuid.UUID],
     tag_uids: list[uuid.UUID],
     review_count: int,
+    added: datetime,
     now: datetime,
 ) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
     book_uid = uuid.uuid4()
-    created = now - timedelta(days=rng.uniform(0, 1000), seconds=rng.uniform(0, 86400))
+    created = min(now, added + timedelta(seconds=rng.uniform(0, 60)))
     quality = rng.uniform(2.2, 4.8)
     reviews: list[dict[str, Any]] = []
     for reviewer in rng.sample(user_uids, review_count):
