@@ -1,20 +1,17 @@
 """A relevance search ranks the newest `SEARCH_RANK_WINDOW` matches, so a common word's search
 costs the same at any catalogue size; every other sort lists every match."""
 
-import json
 from typing import Any
 
-import asyncpg
 import pytest
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
 from bookly.core.config import Settings
 from bookly.seed import seed_database
 from tests.catalogue.helpers import all_pages, new_book
 from tests.conftest import BACKEND, Harness
 from tests.factories import user
-from tests.support.reads import RecordingReader
+from tests.support.reads import RecordingReader, plan_nodes
 
 BOOKS = "/api/v1/books/"
 WINDOW = 3
@@ -94,22 +91,12 @@ async def _plan_of_search(harness: Harness, q: str) -> str:
     assert page.json()["items"]
     (query, parameters), *_ = recorder.reads
     assert query.planned_per_values
-    compiled = query.compiled(harness.context.engine.dialect)
-    url = make_url(harness.context.settings.database_url).set(drivername="postgresql")
-    connection = await asyncpg.connect(url.render_as_string(hide_password=False))
-    try:
-        explained = await connection.fetchval(
-            f"EXPLAIN (FORMAT JSON) {compiled.sql}", *compiled.arguments(parameters)
-        )
-    finally:
-        await connection.close()
-    plan = json.loads(explained) if isinstance(explained, str) else explained
-    return "\n".join(_described(plan[0]["Plan"]))
+    settings, dialect = harness.context.settings, harness.context.engine.dialect
+    nodes = await plan_nodes(settings.database_url, dialect, query, parameters)
+    return "\n".join(_described(node) for node in nodes)
 
 
-def _described(node: dict[str, Any]) -> Any:
+def _described(node: dict[str, Any]) -> str:
     backward = " Backward" if node.get("Scan Direction") == "Backward" else ""
     index = f" on {node['Index Name']}" if "Index Name" in node else ""
-    yield f"{node['Node Type']}{backward}{index}"
-    for child in node.get("Plans", []):
-        yield from _described(child)
+    return f"{node['Node Type']}{backward}{index}"

@@ -1,19 +1,14 @@
 """`bookly seed` loads consistent data; deep keyset pages are index scans, not sorts."""
 
-import json
-from typing import Any
-
-import asyncpg
 import pytest
 from sqlalchemy import func, select, text
-from sqlalchemy.engine import make_url
 
 from bookly.models import Book, Review, User
 from bookly.seed import SEED_PASSWORD, seed_database
 from tests.catalogue.helpers import all_pages
 from tests.conftest import BACKEND, Harness
 from tests.factories import Account, log_in
-from tests.support.reads import RecordingReader
+from tests.support.reads import RecordingReader, plan_nodes
 
 
 async def test_seed_loads_consistent_summaries_and_searchable_books(harness: Harness) -> None:
@@ -91,26 +86,11 @@ async def test_a_deep_page_is_an_index_scan_without_a_sort(
     assert len(page.json()["items"]) == 20
 
     (query, parameters), *_ = recorder.reads
-    compiled = query.compiled(harness.context.engine.dialect)
-    url = make_url(harness.context.settings.database_url).set(drivername="postgresql")
-    connection = await asyncpg.connect(url.render_as_string(hide_password=False))
-    try:
-        explained = await connection.fetchval(
-            f"EXPLAIN (FORMAT JSON) {compiled.sql}", *compiled.arguments(parameters)
-        )
-    finally:
-        await connection.close()
-    plan = json.loads(explained) if isinstance(explained, str) else explained
-    nodes = list(_nodes(plan[0]["Plan"]))
+    settings, dialect = harness.context.settings, harness.context.engine.dialect
+    nodes = await plan_nodes(settings.database_url, dialect, query, parameters)
     node_types = [node["Node Type"] for node in nodes]
     assert "Sort" not in node_types, node_types
     assert any(
         node["Node Type"].startswith("Index") and node.get("Index Name", "").startswith("ix_books_")
         for node in nodes
     ), node_types
-
-
-def _nodes(plan: dict[str, Any]) -> Any:
-    yield plan
-    for child in plan.get("Plans", []):
-        yield from _nodes(child)
