@@ -83,7 +83,7 @@ async def seed_database(
             await loader.load(Book, batch.books)
             await loader.load(BookTag, batch.links)
             await loader.load(Review, batch.reviews)
-        if connection.dialect.name == "postgresql":
+        if loader.on_postgresql:
             # Fresh statistics for the planner at once, not when autovacuum gets to it: a
             # search's plan rests on how common its words are (books/listing.py).
             await connection.execute(text("ANALYZE users, books, book_tags, reviews"))

@@ -54,6 +54,30 @@ async def test_seed_loads_consistent_summaries_and_searchable_books(harness: Har
     assert 1 <= len(shown["tags"]) <= 3
 
 
+async def test_seeded_books_are_stored_in_the_order_they_were_created(harness: Harness) -> None:
+    # As in a catalogue that grew: walking the creation-time index reads the table in order.
+    await seed_database(harness.context, users=3, books=200, reviews=0, rng_seed=4)
+    async with harness.context.engine.connect() as connection:
+        if BACKEND == "postgres":  # COPY fills pages almost, not exactly, in order
+            correlation = (
+                await connection.execute(
+                    text(
+                        "SELECT correlation FROM pg_stats"
+                        " WHERE tablename = 'books' AND attname = 'created_at'"
+                    )
+                )
+            ).scalar_one()
+            assert correlation > 0.99
+        else:
+            created = (
+                (await connection.execute(text("SELECT created_at FROM books ORDER BY rowid")))
+                .scalars()
+                .all()
+            )
+            assert len(created) == 200
+            assert created == sorted(created)
+
+
 async def test_seed_refuses_impossible_review_counts(harness: Harness) -> None:
     with pytest.raises(ValueError, match="at most one per user and book"):
         await seed_database(harness.context, users=2, books=3, reviews=7)

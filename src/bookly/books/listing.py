@@ -34,7 +34,7 @@ from sqlmodel import col
 from bookly.books import objects
 from bookly.books.schemas import BookOut, BookSort
 from bookly.core.context import AppContext
-from bookly.core.pagination import Keyset, Page, PageParams, count_if_asked
+from bookly.core.pagination import Keyset, Page, PageParams, count_if_asked, count_of
 from bookly.core.reads import Prepared
 from bookly.core.text import escape_like
 from bookly.models import Book, BookTag, Tag
@@ -161,11 +161,10 @@ def _page_query(shape: _Shape) -> _PageQuery:
     # PostgreSQL picks a search's plan by how common its words are, which it sees only in
     # each request's own values.
     planned = shape.on_postgresql and bool(shape.search_terms)
-    count = select(func.count()).select_from(source).where(*conditions)
     return _PageQuery(
         Prepared(statement, planned_per_values=planned),
         keyset,
-        Prepared(count, planned_per_values=planned),
+        count_of(source, conditions, planned_per_values=planned),
     )
 
 

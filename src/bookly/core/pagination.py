@@ -132,9 +132,14 @@ class Keyset:
         return kept, cursors.encode(self.scope, key_of(kept[-1]))
 
 
-def count_of(table: Any, conditions: Sequence[ColumnElement[bool]]) -> Prepared:
+def count_of(
+    table: Any, conditions: Sequence[ColumnElement[bool]], *, planned_per_values: bool = False
+) -> Prepared:
     """The statement `count_if_asked` runs for a list of `table`'s rows."""
-    return Prepared(select(func.count()).select_from(table).where(*conditions))
+    return Prepared(
+        select(func.count()).select_from(table).where(*conditions),
+        planned_per_values=planned_per_values,
+    )
 
 
 async def count_if_asked(
