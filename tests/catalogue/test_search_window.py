@@ -1,12 +1,15 @@
 """A relevance search ranks the newest `SEARCH_RANK_WINDOW` matches, so a common word's search
 costs the same at any catalogue size; every other sort lists every match."""
 
+import json
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
 from sqlalchemy import text
 
 from bookly.core.config import Settings
+from bookly.core.reads import Prepared
 from bookly.seed import seed_database
 from tests.catalogue.helpers import all_pages, new_book
 from tests.conftest import BACKEND, Harness
@@ -78,22 +81,51 @@ async def test_a_common_words_search_walks_the_newest_books_until_its_window_is_
     assert "Index Scan Backward on ix_books_created_at_uid" in plan, plan
 
 
+@pytest.mark.skipif(BACKEND != "postgres", reason="query plans are checked on PostgreSQL")
+async def test_a_search_parses_its_words_once_when_it_is_planned(harness: Harness) -> None:
+    owner = await user(harness.client, harness.context)
+    await new_book(harness.client, owner, title="Dragon", description="A dragon sleeps here.")
+
+    reads = await _reads_of_search(harness, {"q": "dragon", "include_total": "true"})
+    assert len(reads) == 2  # the page, and its count
+    for query, parameters in reads:
+        nodes = await _plan_nodes(harness, query, parameters)
+        # The words as one tsquery constant: had they stayed a call, each row tested would
+        # parse them again.
+        conditions = json.dumps(nodes)
+        assert "websearch_to_tsquery" not in conditions, conditions
+        assert "'''dragon'''::tsquery" in conditions, conditions
+
+
 async def _plan_of_search(harness: Harness, q: str) -> str:
     """The plan PostgreSQL makes for the page query of `q`, with its values (as the reader has
     it planned), as "<node> on <index>" lines."""
+    (query, parameters), *_ = await _reads_of_search(harness, {"q": q})
+    nodes = await _plan_nodes(harness, query, parameters)
+    return "\n".join(_described(node) for node in nodes)
+
+
+async def _reads_of_search(
+    harness: Harness, params: dict[str, str]
+) -> list[tuple[Prepared, Mapping[str, Any]]]:
+    """What the reader was asked to read for one search that found books."""
     recorder = RecordingReader(harness.context.reader)
     harness.context.reader = recorder
     try:
-        page = await harness.client.get(BOOKS, params={"q": q})
+        page = await harness.client.get(BOOKS, params=params)
     finally:
         harness.context.reader = recorder.inner
     assert page.status_code == 200, page.text
     assert page.json()["items"]
-    (query, parameters), *_ = recorder.reads
-    assert query.planned_per_values
+    assert all(query.planned_per_values for query, _ in recorder.reads)
+    return recorder.reads
+
+
+async def _plan_nodes(
+    harness: Harness, query: Prepared, parameters: Mapping[str, Any]
+) -> list[dict[str, Any]]:
     settings, dialect = harness.context.settings, harness.context.engine.dialect
-    nodes = await plan_nodes(settings.database_url, dialect, query, parameters)
-    return "\n".join(_described(node) for node in nodes)
+    return await plan_nodes(settings.database_url, dialect, query, parameters)
 
 
 def _described(node: dict[str, Any]) -> str:
