@@ -163,6 +163,14 @@ async def test_etag_if_none_match_and_if_match(harness: Harness) -> None:
     assert fresh.headers["etag"] == changed.headers["etag"]
 
 
+async def test_the_book_route_documents_its_conditional_header(harness: Harness) -> None:
+    operation = (await harness.client.get("/api/v1/openapi.json")).json()["paths"][
+        "/api/v1/books/{uid}"
+    ]["get"]
+    parameters = {(p["in"], p["name"]) for p in operation["parameters"]}
+    assert parameters == {("path", "uid"), ("header", "If-None-Match")}
+
+
 async def test_rating_change_changes_the_etag(harness: Harness) -> None:
     owner = await user(harness.client, harness.context)
     book = await new_book(harness.client, owner)

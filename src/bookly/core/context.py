@@ -38,9 +38,13 @@ class AppContext:
     clock: Clock = field(default=utcnow)
 
 
-async def _context(request: Request) -> AppContext:
+def app_context(request: Request) -> AppContext:
     context: AppContext = request.app.state.context
     return context
+
+
+async def _context(request: Request) -> AppContext:
+    return app_context(request)
 
 
 ContextDep = Annotated[AppContext, Depends(_context)]
