@@ -80,7 +80,7 @@ async def create_book(
 async def read_book(uid: uuid.UUID, request: Request) -> Response:
     # The hottest route takes the request as it is: FastAPI resolves each declared dependency
     # and header anew per request, and `ContextDep` with an `If-None-Match` header parameter
-    # cost 6 % of this route's CPU (bench/README.md).
+    # cost about 10 % of this route's CPU (bench/README.md, item 22).
     context = app_context(request)
     if_none_match = request.headers.get("if-none-match")
     # The body is serialised once, for both the ETag and the answer.
