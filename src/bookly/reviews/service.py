@@ -39,25 +39,31 @@ async def create_review(
     context: AppContext, db: AsyncSession, author: Account, book_uid: uuid.UUID, data: ReviewCreate
 ) -> ReviewOut:
     now = context.clock()
-    review = Review(
-        book_uid=book_uid,
-        user_uid=author.uid,
+    # The row as plain values, not a `Review`: building a table model (its ORM state) cost
+    # more than a tenth of this function, for an object nothing else would use.
+    review = ReviewOut(
+        uid=uuid.uuid4(),
         rating=data.rating,
         review_text=data.review_text,
+        book_uid=book_uid,
+        user=UserRef(uid=author.uid, username=author.username),
         created_at=now,
         updated_at=now,
     )
     try:
         # A Core insert on the session's connection: the ORM's unit of work and execution path
         # cost more than the statement. The foreign key checks that the book exists.
-        await (await db.connection()).execute(_INSERT_REVIEW, review.model_dump())
+        await (await db.connection()).execute(
+            _INSERT_REVIEW,
+            {**review.model_dump(exclude={"user"}), "user_uid": author.uid},
+        )
     except IntegrityError as error:
         # The unique (user, book) constraint decides races; a vanished book is the other cause.
         if "unique" in str(error.orig).lower() or "duplicate" in str(error.orig).lower():
             raise ReviewExists("You have already reviewed this book; edit that review.") from error
         raise BookNotFound(f"No book with uid {book_uid}.") from error
     await _shift_summaries(db, {book_uid: (1, data.rating)})
-    return _review_out(review, author)
+    return review
 
 
 async def get_review(db: AsyncSession, review_uid: uuid.UUID) -> ReviewOut:
