@@ -253,7 +253,7 @@ def _search_vector() -> ColumnElement[Any]:
 # The configuration as a constant of the SQL text, which PostgreSQL resolves when it parses
 # the statement. A bound value cast to regconfig is resolved by a stable function instead:
 # the planner cannot fold the tsquery then, and every row tested parsed `q` anew (S3's query
-# took 4.5 ms instead of 1.0, bench/README.md).
+# took 4.5 ms instead of 1.3, bench/README.md item 20).
 _SEARCH_CONFIG = literal_column(f"'{SEARCH_CONFIG}'::regconfig", REGCONFIG)
 
 
