@@ -14,10 +14,10 @@ from pydantic import ConfigDict
 from sqlalchemy import ColumnElement, bindparam, select
 from sqlmodel import col
 
-from bookly.core.errors import AccountDisabled, InvalidToken, TokenRevoked
+from bookly.auth.errors import AccountDisabled, InvalidToken, TokenRevoked
+from bookly.auth.schemas import UserOut
 from bookly.core.reads import Prepared, Reader
 from bookly.models import AuthSession, User
-from bookly.users.schemas import UserOut
 
 
 class Account(UserOut):

@@ -19,9 +19,9 @@ from urllib.parse import urlencode
 from itsdangerous import BadData, URLSafeSerializer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bookly.auth.errors import InvalidLink
 from bookly.core.config import Settings
 from bookly.core.context import AppContext
-from bookly.core.errors import InvalidLink
 from bookly.mail.messages import MailTemplate
 from bookly.mail.outbox import enqueue
 from bookly.models import User

@@ -11,9 +11,9 @@ from bookly.auth.email_links import (
     queue_verification_email,
     read_link,
 )
+from bookly.auth.errors import InvalidLink
 from bookly.auth.service import of_user, revoke_sessions
 from bookly.core.context import AppContext
-from bookly.core.errors import InvalidLink
 from bookly.models import User
 
 _SPENT_VERIFICATION = "This link has already been used, or a newer one has been sent."

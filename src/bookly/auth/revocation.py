@@ -16,7 +16,8 @@ from redis.exceptions import RedisError
 from sqlalchemy import bindparam, select
 from sqlmodel import col
 
-from bookly.core.errors import ServiceUnavailable, TokenRevoked
+from bookly.auth.errors import TokenRevoked
+from bookly.core.errors import ServiceUnavailable
 from bookly.core.reads import Prepared, Reader
 from bookly.models import AuthSession
 

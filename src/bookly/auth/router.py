@@ -17,12 +17,12 @@ from bookly.auth.schemas import (
     SessionOut,
     SignupIn,
     TokenPair,
+    UserOut,
     VerifyIn,
 )
 from bookly.core.context import ContextDep
 from bookly.core.db import SessionDep, read_only
 from bookly.core.problems import problem_responses
-from bookly.users.schemas import UserOut
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 

@@ -6,17 +6,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from bookly.auth.email_links import queue_verification_email
-from bookly.auth.schemas import SessionOut, SignupIn, TokenPair
-from bookly.auth.tokens import TokenType, issue_token, read_token
-from bookly.core.context import AppContext
-from bookly.core.errors import (
+from bookly.auth.errors import (
     AccountDisabled,
-    Conflict,
     EmailTaken,
     InvalidCredentials,
     InvalidToken,
@@ -25,6 +20,11 @@ from bookly.core.errors import (
     TokenRevoked,
     UsernameTaken,
 )
+from bookly.auth.schemas import SessionOut, SignupIn, TokenPair
+from bookly.auth.tokens import TokenType, issue_token, read_token
+from bookly.core.conflicts import unique_rules
+from bookly.core.context import AppContext
+from bookly.core.errors import Conflict
 from bookly.models import AuthSession, User
 
 
@@ -34,22 +34,12 @@ class ClientInfo:
     ip: str
 
 
-def conflict_from(error: IntegrityError) -> Conflict:
-    """Name the unique rule a write broke (both backends name the column or index)."""
-    message = str(error.orig).lower()
-    if "username" in message:
-        return UsernameTaken("That username is taken.")
-    if "email" in message:
-        return EmailTaken("An account with that email already exists.")
-    return Conflict("The change conflicts with existing data.")
-
-
-async def flush_unique(db: AsyncSession) -> None:
-    """Flush, turning a unique violation (a lost race included) into its 409."""
-    try:
-        await db.flush()
-    except IntegrityError as error:
-        raise conflict_from(error) from error
+def account_conflicts() -> dict[str, Conflict]:
+    """The unique rules of an account (`core/conflicts.py`), for the writes that may break them."""
+    return {
+        "username": UsernameTaken("That username is taken."),
+        "email": EmailTaken("An account with that email already exists."),
+    }
 
 
 async def signup(context: AppContext, db: AsyncSession, data: SignupIn, client_ip: str) -> User:
@@ -74,7 +64,8 @@ async def signup(context: AppContext, db: AsyncSession, data: SignupIn, client_i
     db.add(user)
     # Queued in this transaction: the email exists if and only if the account does.
     queue_verification_email(context, db, user)
-    await flush_unique(db)
+    async with unique_rules(account_conflicts()):
+        await db.flush()
     return user
 
 

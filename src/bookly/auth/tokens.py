@@ -8,8 +8,8 @@ from typing import Any
 
 import jwt
 
+from bookly.auth.errors import InvalidToken
 from bookly.core.config import Settings
-from bookly.core.errors import InvalidToken
 
 
 class TokenType(StrEnum):

@@ -1,4 +1,5 @@
-"""Book field types: ISBN (checksum, normal form), ISO 639-1 language, `YYYY-MM-DD` dates."""
+"""Book field types: ISBN (checksum, normal form), ISO 639-1 language, `YYYY-MM-DD` dates,
+and the normal form of the tag names a book carries."""
 
 import re
 from datetime import date
@@ -6,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
 
-from bookly.core.text import StorableText
+from bookly.core.text import Storable, StorableText
 
 # One string reads better than 184 quoted pairs.
 ISO_639_1 = frozenset(
@@ -80,3 +81,21 @@ Language = Annotated[
     Field(examples=["en"], json_schema_extra={"enum": sorted(ISO_639_1)}),
 ]
 IsoDate = Annotated[date, BeforeValidator(_iso_date), Field(examples=["1954-07-29"])]
+
+
+def normalise_tag(name: str) -> str:
+    """Trimmed, lower-cased, inner whitespace collapsed: how names are stored and compared."""
+    normal = " ".join(name.split()).lower()
+    if not 1 <= len(normal) <= 40:
+        raise ValueError("a tag name is 1-40 characters (after trimming)")
+    return normal
+
+
+TagName = Annotated[
+    str,
+    # At most 40 characters as sent, something besides spaces, and no NUL.
+    StringConstraints(max_length=40, pattern=r"^[^\u0000]*\S[^\u0000]*$"),
+    Storable,
+    AfterValidator(normalise_tag),
+    Field(examples=["science fiction"]),
+]

@@ -20,10 +20,11 @@ from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import col
 
+from bookly.books.errors import BookNotFound
 from bookly.books.schemas import BookOut
-from bookly.core.errors import BookNotFound
 from bookly.core.reads import Prepared, Reader, Row
 from bookly.models import Book, BookTag, Tag, User
+from bookly.models.book import books_table
 
 
 class _NameList(TypeDecorator[list[str]]):
@@ -91,6 +92,11 @@ _BOOKS = select(
     _tag_names(),
 ).outerjoin(User, col(User.uid) == col(Book.owner_uid))
 _BOOK_BY_UID = Prepared(_BOOKS.where(col(Book.uid) == bindparam("uid")))
+# A write's first read: the row stays locked until its transaction ends (PostgreSQL; SQLite
+# writes one at a time anyway).
+_LOCKED_BOOK_BY_UID = Prepared(
+    _BOOKS.where(col(Book.uid) == bindparam("uid")).with_for_update(of=books_table)
+)
 
 
 def select_books(*extra: ColumnElement[Any]) -> Select[Any]:
@@ -120,9 +126,10 @@ def book_outs(rows: Sequence[Row]) -> list[BookOut]:
     return _BOOK_LIST.validate_python([_fields(row) for row in rows])
 
 
-async def read_book(reader: Reader, uid: uuid.UUID) -> BookOut:
-    """The book object; a write passes its session's connection, so it reads what it flushed."""
-    rows = await reader.rows(_BOOK_BY_UID, {"uid": uid})
+async def read_book(reader: Reader, uid: uuid.UUID, *, for_update: bool = False) -> BookOut:
+    """The book object; a write passes its session's connection, so it reads what it flushed,
+    and may lock the row `for_update` (to check `If-Match` against what it will change)."""
+    rows = await reader.rows(_LOCKED_BOOK_BY_UID if for_update else _BOOK_BY_UID, {"uid": uid})
     if not rows:
         raise BookNotFound(f"No book with uid {uid}.")
     return BookOut.model_validate(_fields(rows[0]))
@@ -132,3 +139,9 @@ def body_and_etag(book: BookOut) -> tuple[bytes, str]:
     """The JSON body, and its strong validator: tags and rating changes count too."""
     body = BookOut.__pydantic_serializer__.to_json(book)
     return body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+def etag_matches(header: str, current: str) -> bool:
+    """`If-Match`/`If-None-Match`: `*` or a list of tags (a weak prefix is ignored)."""
+    candidates = [part.strip().removeprefix("W/") for part in header.split(",")]
+    return "*" in candidates or current in candidates

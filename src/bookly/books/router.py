@@ -24,6 +24,15 @@ _IF_NONE_MATCH = {
     "schema": {"type": "string"},
 }
 
+
+def _book_response(book: BookOut, status_code: int = 200, **headers: str) -> Response:
+    """The book as JSON with its `ETag`, the body serialised once for both."""
+    body, etag = objects.body_and_etag(book)
+    return Response(
+        body, status_code, headers={"ETag": etag, **headers}, media_type="application/json"
+    )
+
+
 # The hottest list: its query string is validated in one call (core/query_model.py).
 _BOOK_LIST_QUERY = QueryModel(BookListQuery)
 
@@ -63,12 +72,10 @@ async def list_books(
     responses=problem_responses(401, 403, 409, 422, 503),
 )
 async def create_book(
-    data: BookCreate, user: VerifiedUser, context: ContextDep, db: SessionDep, response: Response
-) -> BookOut:
+    data: BookCreate, user: VerifiedUser, context: ContextDep, db: SessionDep
+) -> Response:
     book = await service.create_book(context, db, user, data)
-    response.headers["Location"] = f"/api/v1/books/{book.uid}"
-    response.headers["ETag"] = service.etag(book)
-    return book
+    return _book_response(book, status.HTTP_201_CREATED, Location=f"/api/v1/books/{book.uid}")
 
 
 @router.get(
@@ -85,7 +92,7 @@ async def read_book(uid: uuid.UUID, request: Request) -> Response:
     if_none_match = request.headers.get("if-none-match")
     # The body is serialised once, for both the ETag and the answer.
     body, etag = objects.body_and_etag(await objects.read_book(context.reader, uid))
-    if if_none_match is not None and service.etag_matches(if_none_match, etag):
+    if if_none_match is not None and objects.etag_matches(if_none_match, etag):
         return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
     return Response(body, media_type="application/json", headers={"ETag": etag})
 
@@ -101,12 +108,9 @@ async def update_book(
     book: OwnedBook,
     context: ContextDep,
     db: SessionDep,
-    response: Response,
     if_match: Annotated[str | None, Header(max_length=1024)] = None,
-) -> BookOut:
-    updated = await service.update_book(context, db, book, changes, if_match)
-    response.headers["ETag"] = service.etag(updated)
-    return updated
+) -> Response:
+    return _book_response(await service.update_book(context, db, book, changes, if_match))
 
 
 @router.delete(
@@ -116,4 +120,4 @@ async def update_book(
     summary="Delete a book (owner or admin); its reviews and tag links go with it",
 )
 async def delete_book(book: OwnedBook, db: SessionDep) -> None:
-    await service.delete_book(db, book)
+    await service.delete_book(db, book.uid)

@@ -6,12 +6,11 @@ from typing import Annotated, Self
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
-from bookly.books.fields import Isbn, IsoDate, Language
+from bookly.auth.schemas import UserRef
+from bookly.books.fields import Isbn, IsoDate, Language, TagName
 from bookly.core.pagination import PageParams
 from bookly.core.schemas import RequestBody
 from bookly.core.text import StorableText
-from bookly.tags.schemas import TagName
-from bookly.users.schemas import UserRef
 
 Title = Annotated[
     StorableText, StringConstraints(min_length=1, max_length=255, strip_whitespace=True)

@@ -1,106 +1,87 @@
-"""Books: create, read, change, delete, and the book object every route answers with."""
+"""Books: create, change, delete, and the rule of who may change one."""
 
 import uuid
 from typing import Any
 
-from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from bookly.auth.caller import Account
 from bookly.books import objects
+from bookly.books.errors import BookNotFound, IsbnTaken
 from bookly.books.fields import isbn13
 from bookly.books.schemas import BookCreate, BookOut, BookUpdate
+from bookly.core.conflicts import unique_rules
 from bookly.core.context import AppContext
-from bookly.core.errors import (
-    AppError,
-    BookNotFound,
-    Forbidden,
-    IsbnTaken,
-    PreconditionFailed,
-)
+from bookly.core.errors import Forbidden, PreconditionFailed
 from bookly.core.reads import session_reader
 from bookly.models import Book, Role
+from bookly.models.book import books_table
 
 
-async def flush_or(db: AsyncSession, conflict: AppError) -> None:
-    """Flush; a constraint violation (a lost race included) becomes `conflict`, never a 500."""
-    try:
-        await db.flush()
-    except IntegrityError as error:
-        raise conflict from error
-
-
-async def get_book(db: AsyncSession, book_uid: uuid.UUID, *, for_update: bool = False) -> Book:
-    statement = select(Book).where(col(Book.uid) == book_uid)
-    if for_update:  # writes check the row they change (If-Match) while holding it
-        statement = statement.with_for_update()
-    book = await db.scalar(statement)
-    if book is None:
+async def ensure_exists(db: AsyncSession, book_uid: uuid.UUID) -> None:
+    if await db.scalar(select(col(Book.uid)).where(col(Book.uid) == book_uid)) is None:
         raise BookNotFound(f"No book with uid {book_uid}.")
-    return book
 
 
-def ensure_may_change(book: Book, user: Account) -> None:
-    if book.owner_uid != user.uid and user.role != Role.ADMIN:
+def ensure_may_change(book: BookOut, user: Account) -> None:
+    owned = book.owner is not None and book.owner.uid == user.uid
+    if not owned and user.role != Role.ADMIN:
         raise Forbidden("Only the book's owner or an administrator may change it.")
+
+
+def _isbn_taken(isbn: str | None) -> dict[str, IsbnTaken]:
+    return {"isbn13": IsbnTaken(f"A book with ISBN {isbn} already exists.")}
 
 
 async def create_book(
     context: AppContext, db: AsyncSession, owner: Account, data: BookCreate
 ) -> BookOut:
-    fields = data.model_dump()
     now = context.clock()
     book = Book(
-        **fields,
+        **data.model_dump(),
         isbn13=isbn13(data.isbn) if data.isbn else None,
         owner_uid=owner.uid,
         created_at=now,
         updated_at=now,
     )
     db.add(book)
-    await flush_or(db, IsbnTaken(f"A book with ISBN {data.isbn} already exists."))
-    return await book_out(db, book)
+    async with unique_rules(_isbn_taken(data.isbn)):
+        await db.flush()
+    return await objects.read_book(await session_reader(db), book.uid)
 
 
 async def update_book(
-    context: AppContext, db: AsyncSession, book: Book, changes: BookUpdate, if_match: str | None
+    context: AppContext,
+    db: AsyncSession,
+    book: BookOut,
+    changes: BookUpdate,
+    if_match: str | None,
 ) -> BookOut:
-    if if_match is not None and not etag_matches(if_match, etag(await book_out(db, book))):
+    """Change `book`, read under its lock (`OwnedBook`): the `If-Match` check compares the
+    validator of that very read, so the book is read once for the check and once for the answer."""
+    if if_match is not None and not objects.etag_matches(if_match, objects.body_and_etag(book)[1]):
         raise PreconditionFailed("The book has changed since you read it; read it again.")
     fields: dict[str, Any] = changes.model_dump(exclude_unset=True)
     if "isbn" in fields:
         fields["isbn13"] = isbn13(fields["isbn"]) if fields["isbn"] else None
-    for name, value in fields.items():
-        setattr(book, name, value)
-    book.updated_at = context.clock()
-    db.add(book)
-    await flush_or(db, IsbnTaken(f"A book with ISBN {changes.isbn} already exists."))
-    return await book_out(db, book)
-
-
-async def delete_book(db: AsyncSession, book: Book) -> None:
-    # Reviews and tag links go with it (ON DELETE CASCADE).
-    await db.execute(delete(Book).where(col(Book.uid) == book.uid))
-
-
-async def touch(context: AppContext, db: AsyncSession, book: Book) -> None:
-    book.updated_at = context.clock()
-    db.add(book)
-    await db.flush()
-
-
-async def book_out(db: AsyncSession, book: Book) -> BookOut:
-    """The book object as this transaction sees it (what it flushed included)."""
+    async with unique_rules(_isbn_taken(changes.isbn)):
+        await db.execute(
+            update(books_table)
+            .where(books_table.c.uid == book.uid)
+            .values(**fields, updated_at=context.clock())
+        )
     return await objects.read_book(await session_reader(db), book.uid)
 
 
-def etag(book: BookOut) -> str:
-    return objects.body_and_etag(book)[1]
+async def touch(context: AppContext, db: AsyncSession, book_uid: uuid.UUID) -> None:
+    """Mark the book changed (its tags did), so its `updated_at` and validator move on."""
+    await db.execute(
+        update(books_table).where(books_table.c.uid == book_uid).values(updated_at=context.clock())
+    )
 
 
-def etag_matches(header: str, current: str) -> bool:
-    """`If-Match`/`If-None-Match`: `*` or a list of tags (a weak prefix is ignored)."""
-    candidates = [part.strip().removeprefix("W/") for part in header.split(",")]
-    return "*" in candidates or current in candidates
+async def delete_book(db: AsyncSession, book_uid: uuid.UUID) -> None:
+    # Reviews and tag links go with it (ON DELETE CASCADE).
+    await db.execute(delete(Book).where(col(Book.uid) == book_uid))

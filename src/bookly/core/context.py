@@ -1,15 +1,15 @@
 """What the application owns for its lifetime, built once by the lifespan and shared by requests."""
 
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Protocol
 
 from fastapi import Depends, Request
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bookly.auth.revocation import Denylist
 from bookly.core.config import Settings
 from bookly.core.db import PoolTurns, utcnow
 from bookly.core.pagination import CursorCodec
@@ -18,6 +18,18 @@ from bookly.core.ratelimit import Limiter
 from bookly.core.reads import Reader
 
 Clock = Callable[[], datetime]
+
+
+class SessionDenylist(Protocol):
+    """The shared list of revoked sessions that every authenticated request consults.
+
+    Core only carries it; auth implements it (`auth/revocation.py`) and is its only user, so core
+    names what the slot holds without knowing the domain behind it.
+    """
+
+    async def ensure_live(self, reader: Reader, sid: uuid.UUID, now: datetime) -> None: ...
+
+    async def publish(self, sids: Iterable[uuid.UUID]) -> None: ...
 
 
 @dataclass
@@ -31,7 +43,7 @@ class AppContext:
     passwords: PasswordHasher
     cursors: CursorCodec
     # Present when Redis is configured; otherwise revocation is read from the database.
-    denylist: Denylist | None
+    denylist: SessionDenylist | None
     limiter: Limiter
     pool_turns: PoolTurns
     # Tests replace the clock to move through token and link lifetimes.

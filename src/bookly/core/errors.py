@@ -19,12 +19,6 @@ class AppError(Exception):
         super().__init__(self.detail)
 
 
-class BadRequest(AppError):
-    status_code = 400
-    error_code = "bad_request"
-    title = "Bad request"
-
-
 class ValidationFailed(AppError):
     """A 422 found past the schema (a cursor's signature, a set's size); like the framework's
     422s it lists the problem in `errors`, at the input it names."""
@@ -46,18 +40,6 @@ class InvalidCursor(ValidationFailed):
     issue_type = "invalid_cursor"
 
 
-class PasswordMismatch(AppError):
-    status_code = 400
-    error_code = "password_mismatch"
-    title = "Passwords do not match"
-
-
-class InvalidLink(AppError):
-    status_code = 400
-    error_code = "invalid_link"
-    title = "Invalid or expired link"
-
-
 class Unauthorized(AppError):
     """401s carry `WWW-Authenticate: Bearer`, with `error="invalid_token"` once a token was sent."""
 
@@ -71,46 +53,10 @@ class Unauthorized(AppError):
         super().__init__(detail, headers={"WWW-Authenticate": challenge})
 
 
-class NotAuthenticated(Unauthorized):
-    token_was_sent = False
-
-
-class InvalidToken(Unauthorized):
-    error_code = "invalid_token"
-    title = "Invalid token"
-
-
-class TokenRevoked(Unauthorized):
-    error_code = "token_revoked"
-    title = "Token revoked"
-
-
-class TokenReused(Unauthorized):
-    error_code = "token_reused"
-    title = "Refresh token reused"
-    keeps_changes = True  # the session it revoked must stay revoked
-
-
-class InvalidCredentials(Unauthorized):
-    error_code = "invalid_credentials"
-    title = "Invalid credentials"
-    token_was_sent = False
-
-
 class Forbidden(AppError):
     status_code = 403
     error_code = "forbidden"
     title = "Forbidden"
-
-
-class AccountNotVerified(Forbidden):
-    error_code = "account_not_verified"
-    title = "Account not verified"
-
-
-class AccountDisabled(Forbidden):
-    error_code = "account_disabled"
-    title = "Account disabled"
 
 
 class NotFound(AppError):
@@ -119,30 +65,10 @@ class NotFound(AppError):
     title = "Not found"
 
 
-class UserNotFound(NotFound):
-    error_code = "user_not_found"
-    title = "User not found"
-
-
-class SessionNotFound(NotFound):
-    error_code = "session_not_found"
-    title = "Session not found"
-
-
 class Conflict(AppError):
     status_code = 409
     error_code = "conflict"
     title = "Conflict"
-
-
-class EmailTaken(Conflict):
-    error_code = "email_taken"
-    title = "Email already registered"
-
-
-class UsernameTaken(Conflict):
-    error_code = "username_taken"
-    title = "Username already taken"
 
 
 class PreconditionFailed(AppError):
@@ -167,39 +93,3 @@ class ServiceUnavailable(AppError):
 
     def __init__(self, detail: str | None = None, *, retry_after_seconds: int = 5):
         super().__init__(detail, headers={"Retry-After": str(retry_after_seconds)})
-
-
-class BookNotFound(NotFound):
-    error_code = "book_not_found"
-    title = "Book not found"
-
-
-class ReviewNotFound(NotFound):
-    error_code = "review_not_found"
-    title = "Review not found"
-
-
-class TagNotFound(NotFound):
-    error_code = "tag_not_found"
-    title = "Tag not found"
-
-
-class IsbnTaken(Conflict):
-    error_code = "isbn_taken"
-    title = "ISBN already registered"
-
-
-class ReviewExists(Conflict):
-    error_code = "review_exists"
-    title = "Review already exists"
-
-
-class TagExists(Conflict):
-    error_code = "tag_exists"
-    title = "Tag already exists"
-
-
-class TooManyTags(ValidationFailed):
-    title = "Too many tags"
-    location = ("body", "tags")
-    issue_type = "too_many_tags"

@@ -1,7 +1,9 @@
 """Keyset pagination: opaque signed cursors and the page envelope every list answers with."""
 
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -96,6 +98,16 @@ class Keyset:
     columns: Sequence[ColumnElement[Any] | Mapped[Any]]
     key_types: tuple[type, ...]
     descending: bool
+
+    @classmethod
+    def newest_first(cls, table: Any) -> "Keyset":
+        """The order of most lists: newest first by `created_at`, ties broken by `uid`."""
+        return cls(
+            scope=f"{table.__tablename__}:-created_at",
+            columns=(table.created_at, table.uid),
+            key_types=(datetime, uuid.UUID),
+            descending=True,
+        )
 
     def template(self, statement: SelectT, *, after_cursor: bool) -> SelectT:
         """The statement for one page, its cursor key and size left as parameters (`after_0`,

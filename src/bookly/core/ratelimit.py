@@ -26,7 +26,7 @@ from limits.errors import StorageError
 from redis.asyncio import Redis
 
 from bookly.core.config import Settings
-from bookly.core.errors import InvalidCredentials, RateLimited, ServiceUnavailable
+from bookly.core.errors import RateLimited, ServiceUnavailable, Unauthorized
 
 _KEY_PREFIX = "bookly:limits"
 
@@ -59,7 +59,7 @@ class Limiter:
     @asynccontextmanager
     async def login_attempt(self, ip: str, email: str) -> AsyncIterator[None]:
         """Wrap a credential check: refused (429) while the account or the IP is locked; the
-        attempt counts as a failure only if the block raises `InvalidCredentials`."""
+        attempt counts as a failure only if the block refuses the credentials (`Unauthorized`)."""
         reserved: list[tuple[RateLimitItem, str]] = []
         try:
             for item, identifier in ((self.login_ip, ip), (self.login_account, email.lower())):
@@ -67,7 +67,7 @@ class Limiter:
                 if not await self._strategy.hit(item, "login", identifier):
                     raise await self._refusal(item, "login", identifier)
             yield
-        except InvalidCredentials:
+        except Unauthorized:
             raise  # a real failure: the reservations stay counted
         except StorageError as error:
             raise _unavailable() from error

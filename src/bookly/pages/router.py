@@ -17,10 +17,10 @@ from fastapi.templating import Jinja2Templates
 from pydantic import TypeAdapter, ValidationError
 
 from bookly.auth import email_service
+from bookly.auth.errors import InvalidLink
 from bookly.auth.schemas import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, Password
 from bookly.core.context import ContextDep
 from bookly.core.db import SessionDep
-from bookly.core.errors import InvalidLink
 
 _TEMPLATES = Path(__file__).parent / "templates"
 _templates = Jinja2Templates(directory=_TEMPLATES)

@@ -4,9 +4,9 @@ from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, Field, StringConstraints
 
+from bookly.auth.schemas import UserRef
 from bookly.core.schemas import RequestBody
 from bookly.core.text import StorableText
-from bookly.users.schemas import UserRef
 
 
 def _whole_number(value: object) -> object:

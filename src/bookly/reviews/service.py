@@ -2,7 +2,6 @@
 
 import uuid
 from collections import defaultdict
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -22,15 +21,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from bookly.auth.caller import Account
-from bookly.books.service import get_book
+from bookly.auth.schemas import UserRef
+from bookly.books.errors import BookNotFound
+from bookly.books.service import ensure_exists
+from bookly.core.conflicts import unique_rules
 from bookly.core.context import AppContext
-from bookly.core.errors import BookNotFound, Forbidden, ReviewExists, ReviewNotFound
+from bookly.core.errors import Forbidden
 from bookly.core.pagination import Keyset, Page, PageParams, count_if_asked, count_of
 from bookly.core.reads import session_reader
 from bookly.models import Review, Role, User
 from bookly.models.book import books_table as _books
+from bookly.reviews.errors import ReviewExists, ReviewNotFound
 from bookly.reviews.schemas import ReviewCreate, ReviewOut, ReviewUpdate
-from bookly.users.schemas import UserRef
 
 _INSERT_REVIEW = insert(Review.__table__)  # type: ignore[attr-defined]
 
@@ -50,17 +52,19 @@ async def create_review(
         created_at=now,
         updated_at=now,
     )
+    # The unique (user, book) constraint decides races; the foreign key, that the book exists.
+    one_per_reader = {
+        "user_uid": ReviewExists("You have already reviewed this book; edit that review.")
+    }
     try:
-        # A Core insert on the session's connection: the ORM's unit of work and execution path
-        # cost more than the statement. The foreign key checks that the book exists.
-        await (await db.connection()).execute(
-            _INSERT_REVIEW,
-            {**review.model_dump(exclude={"user"}), "user_uid": author.uid},
-        )
+        async with unique_rules(one_per_reader):
+            # A Core insert on the session's connection: the ORM's unit of work and execution
+            # path cost more than the statement.
+            await (await db.connection()).execute(
+                _INSERT_REVIEW,
+                {**review.model_dump(exclude={"user"}), "user_uid": author.uid},
+            )
     except IntegrityError as error:
-        # The unique (user, book) constraint decides races; a vanished book is the other cause.
-        if "unique" in str(error.orig).lower() or "duplicate" in str(error.orig).lower():
-            raise ReviewExists("You have already reviewed this book; edit that review.") from error
         raise BookNotFound(f"No book with uid {book_uid}.") from error
     await _shift_summaries(db, {book_uid: (1, data.rating)})
     return review
@@ -118,12 +122,7 @@ async def delete_reviews_of(db: AsyncSession, user_uid: uuid.UUID) -> None:
     await _shift_summaries(db, shifts)
 
 
-_NEWEST_REVIEWS = Keyset(
-    scope="reviews:-created_at",
-    columns=(col(Review.created_at), col(Review.uid)),
-    key_types=(datetime, uuid.UUID),
-    descending=True,
-)
+_NEWEST_REVIEWS = Keyset.newest_first(Review)
 
 
 async def list_reviews(
@@ -136,7 +135,7 @@ async def list_reviews(
 ) -> Page[ReviewOut]:
     """Reviews newest first: of a book, of a user, or all of them."""
     if book_uid is not None:
-        await get_book(db, book_uid)
+        await ensure_exists(db, book_uid)
     conditions: list[ColumnElement[bool]] = []
     if book_uid is not None:
         conditions.append(col(Review.book_uid) == book_uid)

@@ -5,6 +5,7 @@ from fastapi import APIRouter, Query, Response, status
 
 from bookly.auth.dependencies import AdminUser
 from bookly.books.dependencies import OwnedBook
+from bookly.books.fields import TagName
 from bookly.books.schemas import BookOut
 from bookly.core.context import ContextDep
 from bookly.core.db import SessionDep, read_only
@@ -12,7 +13,7 @@ from bookly.core.pagination import Page, PageQuery
 from bookly.core.problems import problem_responses
 from bookly.core.text import StorableText
 from bookly.tags import service
-from bookly.tags.schemas import BookTagsIn, TagIn, TagName, TagOut, TagSort
+from bookly.tags.schemas import BookTagsIn, TagIn, TagOut, TagSort
 
 router = APIRouter(prefix="/tags", tags=["tags"])
 # A book's tags are changed under the book, by its owner or an admin.

@@ -3,28 +3,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field
 
+from bookly.books.fields import TagName
 from bookly.core.schemas import RequestBody
-from bookly.core.text import Storable
-
-
-def normalise_tag(name: str) -> str:
-    """Trimmed, lower-cased, inner whitespace collapsed: how names are stored and compared."""
-    normal = " ".join(name.split()).lower()
-    if not 1 <= len(normal) <= 40:
-        raise ValueError("a tag name is 1-40 characters (after trimming)")
-    return normal
-
-
-TagName = Annotated[
-    str,
-    # At most 40 characters as sent, something besides spaces, and no NUL.
-    StringConstraints(max_length=40, pattern=r"^[^\u0000]*\S[^\u0000]*$"),
-    Storable,
-    AfterValidator(normalise_tag),
-    Field(examples=["science fiction"]),
-]
 
 
 class TagIn(RequestBody):

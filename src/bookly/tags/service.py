@@ -9,13 +9,16 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from bookly.books import objects
 from bookly.books.schemas import BookOut
-from bookly.books.service import book_out, flush_or, touch
+from bookly.books.service import touch
+from bookly.core.conflicts import unique_rules
 from bookly.core.context import AppContext
-from bookly.core.errors import TagExists, TagNotFound, TooManyTags
 from bookly.core.pagination import Page, PageParams
+from bookly.core.reads import session_reader
 from bookly.core.text import escape_like
-from bookly.models import Book, BookTag, Tag
+from bookly.models import BookTag, Tag
+from bookly.tags.errors import TagExists, TagNotFound, TooManyTags
 from bookly.tags.schemas import TagOut, TagSort
 
 MAX_TAGS_PER_BOOK = 20
@@ -30,7 +33,7 @@ _book_count = (
 
 
 async def replace_book_tags(
-    context: AppContext, db: AsyncSession, book: Book, names: list[str]
+    context: AppContext, db: AsyncSession, book: BookOut, names: list[str]
 ) -> BookOut:
     tag_uids = await _ensure_tags(context, db, names)
     await db.execute(
@@ -39,12 +42,12 @@ async def replace_book_tags(
         )
     )
     await _link(db, book.uid, tag_uids)
-    await touch(context, db, book)
-    return await book_out(db, book)
+    await touch(context, db, book.uid)
+    return await objects.read_book(await session_reader(db), book.uid)
 
 
 async def add_book_tags(
-    context: AppContext, db: AsyncSession, book: Book, names: list[str]
+    context: AppContext, db: AsyncSession, book: BookOut, names: list[str]
 ) -> BookOut:
     await _link(db, book.uid, await _ensure_tags(context, db, names))
     count = await db.scalar(
@@ -52,18 +55,18 @@ async def add_book_tags(
     )
     if (count or 0) > MAX_TAGS_PER_BOOK:
         raise TooManyTags(f"A book carries at most {MAX_TAGS_PER_BOOK} tags.")
-    await touch(context, db, book)
-    return await book_out(db, book)
+    await touch(context, db, book.uid)
+    return await objects.read_book(await session_reader(db), book.uid)
 
 
-async def remove_book_tag(context: AppContext, db: AsyncSession, book: Book, name: str) -> None:
+async def remove_book_tag(context: AppContext, db: AsyncSession, book: BookOut, name: str) -> None:
     tag_uid = select(col(Tag.uid)).where(col(Tag.name) == name).scalar_subquery()
     removed = await db.execute(
         delete(BookTag).where(col(BookTag.book_uid) == book.uid, col(BookTag.tag_uid) == tag_uid)
     )
     if not removed.rowcount:  # type: ignore[attr-defined]
         raise TagNotFound(f"The book has no tag {name!r}.")
-    await touch(context, db, book)
+    await touch(context, db, book.uid)
 
 
 async def _ensure_tags(
@@ -107,7 +110,8 @@ async def get_tag(db: AsyncSession, tag_uid: uuid.UUID) -> TagOut:
 async def create_tag(context: AppContext, db: AsyncSession, name: str) -> TagOut:
     tag = Tag(name=name, created_at=context.clock())
     db.add(tag)
-    await flush_or(db, TagExists(f"A tag named {name!r} already exists."))
+    async with unique_rules({"name": TagExists(f"A tag named {name!r} already exists.")}):
+        await db.flush()
     return _out(tag, 0)
 
 
@@ -117,7 +121,8 @@ async def rename_tag(db: AsyncSession, tag_uid: uuid.UUID, name: str) -> TagOut:
         raise TagNotFound(f"No tag with uid {tag_uid}.")
     tag.name = name
     db.add(tag)
-    await flush_or(db, TagExists(f"A tag named {name!r} already exists."))
+    async with unique_rules({"name": TagExists(f"A tag named {name!r} already exists.")}):
+        await db.flush()
     return await get_tag(db, tag_uid)
 
 

@@ -10,6 +10,7 @@ from bookly.auth.dependencies import (
     CallerRecord,
     CallerWith,
 )
+from bookly.auth.schemas import UserOut
 from bookly.books.listing import BookFilters, list_books
 from bookly.books.schemas import BookOut, BookSort
 from bookly.core.context import ContextDep
@@ -27,7 +28,6 @@ from bookly.users.schemas import (
     MeOut,
     MeUpdate,
     PublicProfile,
-    UserOut,
 )
 
 router = APIRouter(prefix="/users", tags=["users"])

@@ -2,36 +2,12 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, StringConstraints
 
+from bookly.auth.schemas import PersonName, Username, UserOut
 from bookly.core.schemas import RequestBody
 from bookly.core.text import StorableText
 from bookly.models import Role
-
-# The pattern admits only ASCII, so no NUL or surrogate can get through.
-Username = Annotated[
-    str, StringConstraints(min_length=3, max_length=32, pattern=r"^[A-Za-z0-9_.-]+$")
-]
-PersonName = Annotated[
-    StorableText, StringConstraints(min_length=1, max_length=50, strip_whitespace=True)
-]
-
-
-class UserOut(BaseModel):
-    """The full user object, for its owner and for admins."""
-
-    model_config = ConfigDict(from_attributes=True)
-
-    uid: uuid.UUID
-    username: str
-    email: str
-    first_name: str
-    last_name: str
-    role: Role
-    is_verified: bool
-    is_active: bool
-    created_at: datetime
-    updated_at: datetime
 
 
 class MeOut(UserOut):
@@ -47,15 +23,6 @@ class PublicProfile(BaseModel):
     created_at: datetime
     book_count: int
     review_count: int
-
-
-class UserRef(BaseModel):
-    """How other objects name a user (a book's owner, a review's author)."""
-
-    model_config = ConfigDict(from_attributes=True)
-
-    uid: uuid.UUID
-    username: str
 
 
 class MeUpdate(RequestBody):

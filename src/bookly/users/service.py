@@ -1,7 +1,6 @@
 """Profiles and account administration."""
 
 import uuid
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, bindparam, delete, func, select
@@ -9,15 +8,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from bookly.auth.caller import Account
-from bookly.auth.service import flush_unique, of_user, revoke_sessions
+from bookly.auth.errors import InvalidCredentials, UsernameTaken
+from bookly.auth.schemas import UserOut
+from bookly.auth.service import account_conflicts, of_user, revoke_sessions
+from bookly.core.conflicts import unique_rules
 from bookly.core.context import AppContext
-from bookly.core.errors import InvalidCredentials, UsernameTaken, UserNotFound
 from bookly.core.pagination import Keyset, Page, PageParams, count_if_asked, count_of
 from bookly.core.reads import Prepared, Reader, session_reader
 from bookly.core.text import escape_like
 from bookly.models import Book, Review, Role, User
 from bookly.reviews.service import delete_reviews_of
-from bookly.users.schemas import AdminUserUpdate, MeOut, MeUpdate, PublicProfile, UserOut
+from bookly.users.errors import UserNotFound
+from bookly.users.schemas import AdminUserUpdate, MeOut, MeUpdate, PublicProfile
 
 
 def _contributions_of(user_uid: Any) -> tuple[ColumnElement[int], ...]:
@@ -85,7 +87,8 @@ async def update_me(context: AppContext, db: AsyncSession, user: User, changes: 
         setattr(user, name, value)
     user.updated_at = context.clock()
     db.add(user)
-    await flush_unique(db)
+    async with unique_rules(account_conflicts()):
+        await db.flush()
     return user
 
 
@@ -99,12 +102,7 @@ async def delete_me(context: AppContext, db: AsyncSession, user: User, password:
     await db.execute(delete(User).where(col(User.uid) == user.uid))
 
 
-_NEWEST_USERS = Keyset(
-    scope="users:-created_at",
-    columns=(col(User.created_at), col(User.uid)),
-    key_types=(datetime, uuid.UUID),
-    descending=True,
-)
+_NEWEST_USERS = Keyset.newest_first(User)
 
 
 async def list_users(
