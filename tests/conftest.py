@@ -34,6 +34,7 @@ POSTGRES_ADMIN_URL = os.environ.get(
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
 
 uses_redis = pytest.mark.skipif(BACKEND != "postgres", reason="Redis runs with the PostgreSQL pass")
+postgres_only = pytest.mark.skipif(BACKEND != "postgres", reason="runs in the PostgreSQL pass")
 
 
 def pytest_report_header() -> str:
@@ -75,7 +76,7 @@ def settings(database_url: str) -> Settings:
         database_url=database_url,
         redis_url=REDIS_URL if BACKEND == "postgres" else None,
         jwt_secret="test-secret-" + "x" * 64,
-        # Tests dispatch the outbox themselves (tests/email); nothing sends behind their back.
+        # Tests dispatch the outbox themselves (tests/mail); nothing sends behind their back.
         outbox_drain_in_process=False,
         # Tests sign many accounts up from one address; tests/security checks the real limits.
         rate_limit_signup_ip="1000/minute",
@@ -83,7 +84,7 @@ def settings(database_url: str) -> Settings:
         password_hash_queue=100,
         # CI shares two cores with PostgreSQL, Redis and live servers: a stall of a few hundred
         # ms must not read as an outage. 0.5 s is the most the contract's 1 s answer allows, and
-        # the outage tests (tests/ops, tests/e2e) still prove that answer within it.
+        # the outage tests (tests/core, tests/e2e) still prove that answer within it.
         redis_timeout_seconds=0.5,
     )
 

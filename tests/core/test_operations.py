@@ -1,8 +1,8 @@
 """Health probes, request ids, standard headers, and the OpenAPI document."""
 
-from tests.catalogue.helpers import book_body
 from tests.conftest import Harness
 from tests.factories import user
+from tests.support.catalogue import book_body
 
 
 async def test_healthz(harness: Harness) -> None:

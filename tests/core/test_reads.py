@@ -26,10 +26,10 @@ from bookly.books import objects
 from bookly.core.config import Settings
 from bookly.core.reads import ConnectionReader, PostgresReader, Prepared
 from bookly.main import create_app
-from tests.catalogue.helpers import new_book, new_review
 from tests.conftest import BACKEND, Harness
 from tests.factories import user
-from tests.ops.conftest import app_client
+from tests.support.apps import app_client
+from tests.support.catalogue import new_book, new_review
 from tests.support.outages import assert_unavailable, timed
 
 postgres_only = pytest.mark.skipif(BACKEND != "postgres", reason="asyncpg reads PostgreSQL only")

@@ -26,9 +26,9 @@ import pytest
 from redis.asyncio import Redis
 
 from bookly.core.config import Settings
-from tests.catalogue.helpers import book_body, new_book
 from tests.conftest import BACKEND
 from tests.factories import Account, log_in, sign_up
+from tests.support.catalogue import book_body, new_book
 from tests.support.live import LiveServer, LiveServers
 from tests.support.outages import assert_unavailable, timed
 from tests.support.scratch import ScratchPostgres, ScratchRedis, scratch_postgres, scratch_redis

@@ -10,9 +10,9 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.catalogue.helpers import new_book, new_review
 from tests.conftest import Harness
 from tests.factories import Account, user
+from tests.support.catalogue import new_book, new_review
 
 
 @dataclass

@@ -9,7 +9,8 @@ import httpx
 
 from bookly.mail.outbox import Dispatcher
 from tests.conftest import Harness
-from tests.email.conftest import (  # the fixtures: an SMTP server and settings that send to it
+from tests.factories import Account, log_in, sign_up
+from tests.support.mail import (  # the fixtures: an SMTP server and settings that send to it
     SmtpServer,
     dispatcher,
     drain,
@@ -20,7 +21,6 @@ from tests.email.conftest import (  # the fixtures: an SMTP server and settings 
     smtp,
     token_in_link,
 )
-from tests.factories import Account, log_in, sign_up
 
 RESET = "reset-password"
 NEW_PASSWORD = "a-brand-new-passphrase"

@@ -3,9 +3,9 @@ ASVS v5 V15.3.3 (no mass assignment)."""
 
 import pytest
 
-from tests.catalogue.helpers import book_body, new_book, new_review
 from tests.conftest import Harness
 from tests.factories import admin, signup_body, user
+from tests.support.catalogue import book_body, new_book, new_review
 
 PRIVILEGED = {
     "role": "admin",

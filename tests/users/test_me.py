@@ -1,8 +1,8 @@
 """The caller's own account: read, edit the allowed fields, delete with the password."""
 
-from tests.catalogue.helpers import new_book, new_review
 from tests.conftest import Harness
 from tests.factories import PASSWORD, user
+from tests.support.catalogue import new_book, new_review
 
 ME = "/api/v1/users/me"
 

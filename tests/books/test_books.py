@@ -4,9 +4,9 @@ import pytest
 from sqlalchemy import func, select
 
 from bookly.models import Book, BookTag, Review
-from tests.catalogue.helpers import book_body, new_book, new_review
 from tests.conftest import Harness
 from tests.factories import admin, user
+from tests.support.catalogue import book_body, new_book, new_review
 
 BOOKS = "/api/v1/books/"
 

@@ -11,9 +11,9 @@ from sqlalchemy import text
 from bookly.core.config import Settings
 from bookly.core.reads import Prepared
 from bookly.seed import seed_database
-from tests.catalogue.helpers import all_pages, new_book
 from tests.conftest import BACKEND, Harness
 from tests.factories import user
+from tests.support.catalogue import all_pages, new_book
 from tests.support.reads import RecordingReader, plan_nodes
 
 BOOKS = "/api/v1/books/"

@@ -6,10 +6,10 @@ import time
 
 import httpx
 
-from tests.email.conftest import SmtpServer, smtp
+from tests.conftest import postgres_only
 from tests.factories import PASSWORD, signup_body
-from tests.ops.conftest import postgres_only
 from tests.support.live import LiveServers, wait_until_healthy
+from tests.support.mail import SmtpServer, smtp
 
 API = "/api/v1"
 

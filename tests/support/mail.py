@@ -1,4 +1,8 @@
-"""A real SMTP server (aiosmtpd) in the test process, and helpers to read what it received."""
+"""A real SMTP server (aiosmtpd) in the test process, and helpers to read what it received.
+
+The fixtures (`smtp`, `settings` that send through it, `dispatcher`) are imported by the conftest of
+each folder whose tests send mail (tests/mail, tests/pages), or by a test module that needs them.
+"""
 
 import asyncio
 import email

@@ -5,9 +5,9 @@ from sqlalchemy import func, select, text
 
 from bookly.models import Book, Review, User
 from bookly.seed import SEED_PASSWORD, seed_database
-from tests.catalogue.helpers import all_pages
 from tests.conftest import BACKEND, Harness
 from tests.factories import Account, log_in
+from tests.support.catalogue import all_pages
 from tests.support.reads import RecordingReader, plan_nodes
 
 

@@ -4,9 +4,9 @@ from typing import Any
 
 import pytest
 
-from tests.catalogue.helpers import all_pages, new_book, new_review
 from tests.conftest import BACKEND, Harness
 from tests.factories import Account, user
+from tests.support.catalogue import all_pages, new_book, new_review
 
 BOOKS = "/api/v1/books/"
 

@@ -8,8 +8,8 @@ import httpx
 
 from bookly.mail.outbox import Dispatcher
 from tests.conftest import Harness
-from tests.email.conftest import SmtpServer, drain, link_in, messages_to, token_in_link
 from tests.factories import log_in, sign_up
+from tests.support.mail import SmtpServer, drain, link_in, messages_to, token_in_link
 
 NEW_PASSWORD = "a-brand-new-passphrase"
 

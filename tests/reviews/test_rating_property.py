@@ -8,9 +8,9 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from bookly.models import Book, Review
-from tests.catalogue.helpers import new_book
 from tests.conftest import Harness
 from tests.factories import Account, admin, user
+from tests.support.catalogue import new_book
 
 ACTORS = 3
 _steps = st.lists(

@@ -1,20 +1,13 @@
-"""In-process helpers for the operations tests (live-server helpers are in `live.py`)."""
+"""An in-process app with its lifespan running, for tests that build their own settings."""
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
-import pytest
 from fastapi import FastAPI
 
 from bookly.core.config import Settings
 from bookly.main import create_app
-from tests.conftest import BACKEND
-from tests.support.live import live_servers
-
-__all__ = ["app_client", "live_servers", "postgres_only"]
-
-postgres_only = pytest.mark.skipif(BACKEND != "postgres", reason="runs in the PostgreSQL pass")
 
 
 @asynccontextmanager

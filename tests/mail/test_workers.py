@@ -6,8 +6,8 @@ from pathlib import Path
 from bookly.mail.messages import MailTemplate
 from bookly.mail.outbox import enqueue
 from tests.conftest import Harness
-from tests.email.conftest import SmtpServer, outbox_rows
-from tests.email.live import Process, process_env
+from tests.support.mail import SmtpServer, outbox_rows
+from tests.support.processes import Process, process_env
 
 EMAILS = 200
 

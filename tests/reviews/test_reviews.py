@@ -6,9 +6,9 @@ import httpx
 from sqlalchemy import func, select
 
 from bookly.models import Review
-from tests.catalogue.helpers import all_pages, new_book, new_review
 from tests.conftest import Harness
 from tests.factories import admin, user
+from tests.support.catalogue import all_pages, new_book, new_review
 
 
 async def test_review_lifecycle_keeps_the_rating_summary(harness: Harness) -> None:

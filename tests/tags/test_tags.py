@@ -1,8 +1,8 @@
 """Tags: normalisation, book tag sets (owner or admin), the admin list, filtering books by tags."""
 
-from tests.catalogue.helpers import all_pages, new_book
 from tests.conftest import Harness
 from tests.factories import admin, user
+from tests.support.catalogue import all_pages, new_book
 
 
 async def test_put_replaces_and_post_adds_normalised_tags(harness: Harness) -> None:

@@ -22,17 +22,17 @@ from bookly.mail.outbox import Dispatcher, enqueue
 from bookly.main import create_app
 from bookly.models import OutboxMessage, OutboxStatus, User
 from tests.conftest import Harness
-from tests.email.conftest import (
+from tests.factories import sign_up, signup_body
+from tests.support.live import free_port
+from tests.support.mail import (
     SmtpServer,
     drain,
-    free_port,
     html_part,
     link_in,
     messages_to,
     outbox_rows,
     text_part,
 )
-from tests.factories import sign_up, signup_body
 
 
 async def _count(context: AppContext) -> int:

@@ -7,7 +7,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from bookly.core.config import Settings
 from bookly.main import create_app
-from tests.ops.conftest import app_client
+from tests.support.apps import app_client
 
 ORIGIN = "https://app.example.org"
 

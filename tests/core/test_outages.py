@@ -12,9 +12,9 @@ import pytest
 
 from bookly.core.config import Settings
 from bookly.main import create_context
-from tests.conftest import _empty_everything
+from tests.conftest import _empty_everything, postgres_only
 from tests.factories import PASSWORD, Account, log_in, sign_up, signup_body
-from tests.ops.conftest import app_client, postgres_only
+from tests.support.apps import app_client
 from tests.support.live import free_port
 from tests.support.outages import assert_unavailable, timed
 from tests.support.scratch import scratch_postgres, scratch_redis

@@ -1,8 +1,8 @@
 """What users contributed: counts, their lists, and what deleting an account does to them."""
 
-from tests.catalogue.helpers import all_pages, new_book, new_review
 from tests.conftest import Harness
 from tests.factories import PASSWORD, user
+from tests.support.catalogue import all_pages, new_book, new_review
 
 
 async def test_counts_and_lists_of_a_users_books_and_reviews(harness: Harness) -> None:
