@@ -4,8 +4,6 @@ import argparse
 import asyncio
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -13,7 +11,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +26,11 @@ from bookly.main import create_context
 from bookly.models import User
 
 ROOT = Path(__file__).resolve().parents[1]
+# bench/ runs as scripts (`python bench/run.py`); the repository root on the path lets it share
+# the tests' server processes (tests/support/servers.py: standard library and httpx only).
+sys.path.insert(0, str(ROOT))
+from tests.support.servers import LiveServer, free_port, wait_until_listening  # noqa: E402
+
 BENCH_DIR = ROOT / "bench"
 WRK_DIR = BENCH_DIR / "wrk"
 VAR_DIR = ROOT / "var" / "bench"
@@ -173,22 +176,8 @@ async def mint_accounts(target: Target, count: int) -> list[Account]:
         await context.engine.dispose()
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-@dataclass
-class Server:
-    name: str
-    port: int
-    process: subprocess.Popen[bytes]
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+class Server(LiveServer):
+    """A server under load, and what /proc says it spends."""
 
     def cpu_seconds(self) -> float:
         """User + system CPU time of the server process so far (all its threads)."""
@@ -227,44 +216,21 @@ def baseline_command(port: int) -> list[str]:
 
 
 @contextmanager
-def serving(name: str, command: list[str], port: int, target: Target) -> Iterator[Server]:
-    """One server process pinned to SERVER_CORE, stopped (its whole group) on the way out."""
+def serving(name: str, command: Callable[[int], list[str]], target: Target) -> Iterator[Server]:
+    """One server process on a free port, pinned to SERVER_CORE, its output in VAR_DIR, stopped
+    (its whole group) on the way out."""
     VAR_DIR.mkdir(parents=True, exist_ok=True)
-    with (VAR_DIR / f"{name}.log").open("wb") as log:
-        process = subprocess.Popen(
-            ["taskset", "-c", SERVER_CORE, *command],
-            env=target.server_env(),
-            cwd=ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    server = Server(name, port, process)
+    port = free_port()
+    pinned = ["taskset", "-c", SERVER_CORE, *command(port)]
+    server = Server.start(
+        name, pinned, port=port, env=target.server_env(), cwd=ROOT, log_dir=VAR_DIR
+    )
     try:
-        _wait_until_listening(server)
+        # The baseline has no health route; both run one process, listening once the app is up.
+        wait_until_listening(server)
         yield server
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
-def _wait_until_listening(server: Server, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            log = (VAR_DIR / f"{server.name}.log").read_text()
-            raise RuntimeError(f"{server.name} exited at start:\n{log}")
-        try:
-            with socket.create_connection(("127.0.0.1", server.port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"{server.name} did not listen on {server.port} within {timeout}s")
+        server.stop()
 
 
 def fetch(url: str, token: str | None = None, body: bytes | None = None) -> tuple[int, bytes]:

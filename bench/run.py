@@ -36,7 +36,6 @@ from harness import (
     drop_database,
     ensure_database,
     fetch,
-    free_port,
     migrate,
     mint_accounts,
     parse_wrk,
@@ -117,8 +116,7 @@ def parse_options() -> argparse.Namespace:
 
 @contextmanager
 def bookly_server(target: Target) -> Iterator[Server]:
-    port = free_port()
-    with serving("bookly", bookly_command(port), port, target) as server:
+    with serving("bookly", bookly_command, target) as server:
         yield server
 
 
@@ -183,10 +181,7 @@ def compare(options: argparse.Namespace, work: Workload) -> int:
     results = []
     with ExitStack() as stack:
         bookly = stack.enter_context(bookly_server(work.target))
-        port = free_port()
-        baseline = stack.enter_context(
-            serving("baseline", baseline_command(port), port, work.target)
-        )
+        baseline = stack.enter_context(serving("baseline", baseline_command, work.target))
         for scenario in options.selected:
             check_agreement(scenario, work, [bookly, baseline])
             pairs = []

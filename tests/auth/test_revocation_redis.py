@@ -12,8 +12,8 @@ from bookly.core.config import Settings
 from bookly.main import create_app
 from tests.conftest import Harness, uses_redis
 from tests.factories import user
-from tests.support.live import free_port
 from tests.support.scratch import scratch_redis
+from tests.support.servers import free_port
 
 pytestmark = uses_redis
 ME = "/api/v1/users/me"

@@ -14,7 +14,8 @@ import pytest
 
 from bookly.core.config import Settings
 from tests.factories import PASSWORD, signup_body
-from tests.support.live import LiveServer, LiveServers
+from tests.support.live import LiveServers
+from tests.support.servers import LiveServer
 
 API = "/api/v1"
 

@@ -5,7 +5,8 @@ import json
 import httpx
 
 from tests.factories import PASSWORD, signup_body
-from tests.support.live import LiveServers, wait_until_healthy
+from tests.support.live import LiveServers
+from tests.support.servers import wait_until_healthy
 
 API = "/api/v1"
 

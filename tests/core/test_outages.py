@@ -15,9 +15,9 @@ from bookly.main import create_context
 from tests.conftest import _empty_everything, postgres_only
 from tests.factories import PASSWORD, Account, log_in, sign_up, signup_body
 from tests.support.apps import app_client
-from tests.support.live import free_port
 from tests.support.outages import assert_unavailable, timed
 from tests.support.scratch import scratch_postgres, scratch_redis
+from tests.support.servers import free_port
 
 
 @pytest.fixture

@@ -29,9 +29,10 @@ from bookly.core.config import Settings
 from tests.conftest import BACKEND
 from tests.factories import Account, log_in, sign_up
 from tests.support.catalogue import book_body, new_book
-from tests.support.live import LiveServer, LiveServers
+from tests.support.live import LiveServers
 from tests.support.outages import assert_unavailable, timed
 from tests.support.scratch import ScratchPostgres, ScratchRedis, scratch_postgres, scratch_redis
+from tests.support.servers import LiveServer
 
 pytestmark = pytest.mark.skipif(BACKEND != "postgres", reason="runs in the PostgreSQL pass")
 

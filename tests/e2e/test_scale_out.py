@@ -8,8 +8,9 @@ import httpx
 
 from tests.conftest import postgres_only
 from tests.factories import PASSWORD, signup_body
-from tests.support.live import LiveServers, wait_until_healthy
+from tests.support.live import LiveServers
 from tests.support.mail import SmtpServer, smtp
+from tests.support.servers import wait_until_healthy
 
 API = "/api/v1"
 

@@ -23,7 +23,6 @@ from bookly.main import create_app
 from bookly.models import OutboxMessage, OutboxStatus, User
 from tests.conftest import Harness
 from tests.factories import sign_up, signup_body
-from tests.support.live import free_port
 from tests.support.mail import (
     SmtpServer,
     drain,
@@ -33,6 +32,7 @@ from tests.support.mail import (
     outbox_rows,
     text_part,
 )
+from tests.support.servers import free_port
 
 
 async def _count(context: AppContext) -> int:

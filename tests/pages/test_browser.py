@@ -12,9 +12,9 @@ from playwright.async_api import Page, async_playwright, expect
 
 from tests.conftest import Harness
 from tests.factories import signup_body
-from tests.support.live import free_port
 from tests.support.mail import SmtpServer, link_in, messages_to
 from tests.support.processes import Process, process_env
+from tests.support.servers import free_port
 
 CHROMIUM = "/usr/bin/chromium"
 NEW_PASSWORD = "a-brand-new-passphrase"

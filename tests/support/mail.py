@@ -22,7 +22,7 @@ from bookly.core.context import AppContext
 from bookly.mail.outbox import Dispatcher
 from bookly.models import OutboxMessage
 from tests.conftest import Harness
-from tests.support.live import free_port
+from tests.support.servers import free_port
 
 _LINK = re.compile(r"(https?://\S+\?token=[A-Za-z0-9._\-%]+)")
 

@@ -3,10 +3,9 @@
 import asyncio
 import os
 import signal
-import sys
 from pathlib import Path
 
-BOOKLY = str(Path(sys.executable).parent / "bookly")
+from tests.support.servers import BOOKLY
 
 
 def process_env(database_url: str, smtp_port: int, **extra: str) -> dict[str, str]:
@@ -40,7 +39,7 @@ class Process:
         log = cwd / f"{name}.log"
         with log.open("wb") as output:
             process = await asyncio.create_subprocess_exec(
-                BOOKLY, *args, env=env, cwd=cwd, stdout=output, stderr=output
+                str(BOOKLY), *args, env=env, cwd=cwd, stdout=output, stderr=output
             )
         return cls(process, log)
 

@@ -21,7 +21,7 @@ import pytest
 from alembic import command
 
 from bookly.cli import alembic_config
-from tests.support.live import free_port
+from tests.support.servers import free_port
 
 
 def _as_postgres_user(command: list[str]) -> list[str]:
