@@ -130,6 +130,24 @@ async def test_links_expire_by_the_clock(
     _assert_invalid_link(await _confirm(client, reset_token), "expired")
 
 
+async def test_a_link_signed_in_the_future_is_refused(
+    harness: Harness, smtp: SmtpServer, dispatcher: Dispatcher
+) -> None:
+    """A link dated past every process's clock (beyond a minute's skew) was not issued honestly."""
+    client = harness.client
+    harness.clock.advance(minutes=2)
+    ahead = await sign_up(client)
+    ahead_token = await _latest_token(smtp, dispatcher, ahead.email)
+    harness.clock.advance(minutes=-2)
+    _assert_invalid_link(await _verify(client, ahead_token), "not valid")
+
+    harness.clock.advance(seconds=50)
+    within_skew = await sign_up(client)
+    skewed_token = await _latest_token(smtp, dispatcher, within_skew.email)
+    harness.clock.advance(seconds=-50)
+    assert (await _verify(client, skewed_token)).status_code == 200
+
+
 async def test_a_link_only_works_for_its_purpose(
     harness: Harness, smtp: SmtpServer, dispatcher: Dispatcher
 ) -> None:

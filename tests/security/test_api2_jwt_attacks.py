@@ -103,6 +103,17 @@ async def test_expiry_follows_the_clock(harness: Harness, account: Account) -> N
     await _assert_invalid(harness, account.access_token)
 
 
+async def test_a_token_issued_in_the_future_is_refused(harness: Harness, account: Account) -> None:
+    """An `iat` more than a minute ahead (ASVS v5 9.2.1): the key signed it, no honest clock did."""
+    claims = _claims(account.access_token)
+    for ahead_seconds, answered in ((50, 200), (120, 401)):
+        forged = {**claims, "iat": claims["iat"] + ahead_seconds, "exp": claims["exp"] + 120}
+        token = jwt.encode(forged, _secret(harness), "HS256")
+        response = await harness.client.get(ME, headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == answered, response.text
+    await _assert_invalid(harness, token)
+
+
 async def test_an_expired_refresh_token_cannot_refresh(harness: Harness, account: Account) -> None:
     harness.clock.advance(days=14, seconds=1)
     response = await harness.client.post(

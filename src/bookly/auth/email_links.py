@@ -20,6 +20,7 @@ from itsdangerous import BadData, URLSafeSerializer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bookly.auth.errors import InvalidLink
+from bookly.auth.tokens import MAX_CLOCK_SKEW_SECONDS
 from bookly.core.config import Settings
 from bookly.core.context import AppContext
 from bookly.mail.messages import MailTemplate
@@ -77,8 +78,11 @@ def read_link(settings: Settings, purpose: LinkPurpose, token: str, now: datetim
         raise not_valid from error
     if not isinstance(binding, str) or not isinstance(issued_at, int):
         raise not_valid
-    if now.timestamp() - issued_at > _lifetime_seconds(settings, purpose):
+    age = now.timestamp() - issued_at
+    if age > _lifetime_seconds(settings, purpose):
         raise InvalidLink("This link has expired. Ask for a new one.")
+    if age < -MAX_CLOCK_SKEW_SECONDS:  # signed with our key, yet dated ahead of every clock
+        raise not_valid
     return LinkClaims(user_uid=user_uid, binding=binding)
 
 

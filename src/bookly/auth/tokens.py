@@ -27,6 +27,9 @@ class TokenClaims:
 
 
 _REQUIRED_CLAIMS = ["exp", "iat", "sub", "jti", "typ", "sid"]
+# Clocks of the processes that issue and check tokens may differ by this much; a token issued
+# further in the future was not issued by us at any honest time (a forged or replayed clock).
+MAX_CLOCK_SKEW_SECONDS = 60
 
 
 def issue_token(
@@ -71,6 +74,8 @@ def read_token(settings: Settings, token: str, expected: TokenType, now: datetim
         expires_at = datetime.fromtimestamp(int(claims["exp"]), tz=now.tzinfo)
         if expires_at <= now:
             raise InvalidToken("The token has expired.")
+        if int(claims["iat"]) > now.timestamp() + MAX_CLOCK_SKEW_SECONDS:
+            raise InvalidToken("The token was issued in the future.")
         return TokenClaims(
             user_uid=uuid.UUID(str(claims["sub"])),
             sid=uuid.UUID(str(claims["sid"])),
