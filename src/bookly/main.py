@@ -20,6 +20,7 @@ from bookly.core.metrics import Metrics
 from bookly.core.metrics import router as metrics_router
 from bookly.core.middleware import (
     BodySizeLimitMiddleware,
+    JsonCharsetMiddleware,
     RequestIdAndHeadersMiddleware,
     TrailingSlashMiddleware,
     TrustedHostMiddleware,
@@ -119,6 +120,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(pages_router)
     app.include_router(metrics_router)
     # Pure ASGI middleware; the last added runs first.
+    app.add_middleware(JsonCharsetMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     if settings.cors_origins:
         app.add_middleware(

@@ -54,6 +54,26 @@ async def test_wrong_content_type(harness: Harness) -> None:
     _assert_problem(response, 415, "unsupported_media_type")
 
 
+@pytest.mark.parametrize("charset", ["ISO-8859-1", "utf-16", '"windows-1252"'])
+async def test_json_declared_in_another_charset_is_refused(harness: Harness, charset: str) -> None:
+    response = await harness.client.post(
+        "/api/v1/auth/login",
+        content='{"email": "ré@example.com", "password": "x"}'.encode("latin-1"),
+        headers={"content-type": f"application/json; charset={charset}"},
+    )
+    _assert_problem(response, 415, "unsupported_media_type")
+
+
+@pytest.mark.parametrize("charset", ["utf-8", "UTF-8", '"utf8"'])
+async def test_json_declared_as_utf8_is_read(harness: Harness, charset: str) -> None:
+    response = await harness.client.post(
+        "/api/v1/auth/login",
+        content='{"email": "ré@example.com", "password": "wrong-password"}'.encode(),
+        headers={"content-type": f"application/json; charset={charset}"},
+    )
+    _assert_problem(response, 401, "invalid_credentials")
+
+
 @pytest.mark.parametrize(
     "raw",
     [

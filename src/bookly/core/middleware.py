@@ -1,4 +1,5 @@
-"""Pure ASGI middleware: request ids and security headers, trusted hosts, the body size limit."""
+"""Pure ASGI middleware: request ids and security headers, trusted hosts, the body size limit,
+JSON bodies in UTF-8 only."""
 
 import re
 import uuid
@@ -96,6 +97,43 @@ class BodySizeLimitMiddleware:
             return message
 
         await self.app(scope, counting_receive, send)
+
+
+class JsonCharsetMiddleware:
+    """Refuses (415) a JSON body declared in another charset than UTF-8: JSON is UTF-8 (RFC 8259),
+    and the body would otherwise be read as UTF-8 whatever the client meant, turning its `é`
+    into something else or into a 422 that names the wrong cause."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        declared = _header(scope, b"content-type") if scope["type"] == "http" else None
+        charset = _foreign_json_charset(declared) if declared else None
+        if charset is None:
+            await self.app(scope, receive, send)
+            return
+        response = problem_response(
+            415,
+            "unsupported_media_type",
+            "Unsupported media type",
+            f"JSON bodies are UTF-8; this one was declared as {charset[:40]!r}.",
+        )
+        await response(scope, receive, send)
+
+
+def _foreign_json_charset(content_type: str) -> str | None:
+    """The charset a JSON content type declares, when it is not UTF-8."""
+    media_type, *parameters = (part.strip() for part in content_type.split(";"))
+    media_type = media_type.lower()
+    if media_type != "application/json" and not media_type.endswith("+json"):
+        return None
+    for parameter in parameters:
+        name, _, value = parameter.partition("=")
+        charset = value.strip().strip('"')
+        if name.strip().lower() == "charset" and charset.lower() not in {"utf-8", "utf8"}:
+            return charset
+    return None
 
 
 class TrustedHostMiddleware:
