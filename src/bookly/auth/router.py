@@ -1,7 +1,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request, Response, status
+from fastapi import APIRouter, Depends, Form, Request, Response, status
 
 from bookly.auth import email_service, service
 from bookly.auth.dependencies import CallerDep, CallerRecord, HashingRoom
@@ -24,7 +24,14 @@ from bookly.core.context import ContextDep
 from bookly.core.db import SessionDep, read_only
 from bookly.core.problems import problem_responses
 
-router = APIRouter(prefix="/auth", tags=["auth"])
+
+async def _not_stored(response: Response) -> None:
+    """Every auth answer is about credentials (tokens, sessions, links): no cache keeps one, even
+    those that were asked for without an `Authorization` header (core/middleware.py does those)."""
+    response.headers["Cache-Control"] = "no-store"
+
+
+router = APIRouter(prefix="/auth", tags=["auth"], dependencies=[Depends(_not_stored)])
 
 _AUTHENTICATED = problem_responses(401, 503)
 

@@ -15,7 +15,11 @@ _SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
 class RequestIdAndHeadersMiddleware:
-    """Echoes a sane `X-Request-ID` (else makes one) and adds headers every response needs."""
+    """Echoes a sane `X-Request-ID` (else makes one) and adds headers every response needs.
+
+    An answer to a request that carried credentials is private to them: `Cache-Control: no-store`
+    (unless the route set its own) and `Vary: Authorization`, so no browser or proxy cache keeps
+    a token, a profile or a session list, nor serves one caller's answer to another."""
 
     def __init__(self, app: ASGIApp):
         self.app = app
@@ -27,11 +31,15 @@ class RequestIdAndHeadersMiddleware:
         incoming = _header(scope, b"x-request-id")
         request_id = incoming if incoming and _SANE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
+        private = _header(scope, b"authorization") is not None
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 headers["X-Request-ID"] = request_id
+                if private:
+                    headers.setdefault("Cache-Control", "no-store")
+                    headers.add_vary_header("Authorization")
                 headers["X-Content-Type-Options"] = "nosniff"
                 # An API answer is never meant to be framed or to leak where it was opened from;
                 # pages that need their own policy set it first.
