@@ -11,7 +11,7 @@ PORT ?= 8000
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install run test lint clean bench bench-scale bench-soak bench-storm wrk
+.PHONY: install run test lint clean bench bench-scale bench-soak bench-storm bench-relevance wrk
 
 $(UV):
 	python3 -m venv $(TOOLS)
@@ -53,6 +53,11 @@ bench-soak: install wrk  ## RSS of one server over 10 minutes of S1-S5
 
 bench-storm: install wrk  ## S1 p99 alone and while 16 clients log in without pause
 	$(BENCH) --mode storm $(BENCH_ARGS)
+
+# The relevance benchmark's own dependency (tantivy) is in the `bench-relevance` group, not the app's.
+bench-relevance: $(UV)  ## search relevance on goodbooks-10k: Bookly (PostgreSQL, SQLite), pg_trgm, tantivy
+	$(UV) sync --frozen --python python3 --group bench-relevance
+	$(VENV)/bin/python bench/relevance/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) $(TOOLS) var .pytest_cache .mypy_cache .ruff_cache
