@@ -124,8 +124,11 @@ class Layout:
                 TopologicalSorter(imported_by).prepare()
             except CycleError as error:
                 # graphlib lists each node before the nodes that depend on it: reversed, each
-                # node imports the next.
-                cycle = list(reversed(error.args[1]))
+                # node imports the next. Started at its first package by name, to read the same
+                # in every run (where graphlib enters a cycle depends on the sets' order).
+                loop = list(reversed(error.args[1]))[:-1]
+                start = loop.index(min(loop))
+                cycle = [*loop[start:], *loop[:start], loop[start]]
                 steps = list(itertools.pairwise(cycle))
                 evidence = "; ".join(str(arrows[step]) for step in steps)
                 cycles.append(f"{' -> '.join(cycle)} ({evidence})")
@@ -179,7 +182,7 @@ def test_the_checker_reports_a_cycle_hidden_in_a_function_and_under_type_checkin
         }
     )
     [cycle] = layout.domain_cycles()
-    assert cycle.startswith(("books -> tags -> users -> books", "tags -> users -> books -> tags"))
+    assert cycle.startswith("books -> tags -> users -> books (")
     assert "bookly.tags.service:2 imports bookly.users" in cycle
     assert "bookly.users.router:3 imports bookly.books.service" in cycle
     assert ("mail", "books") in layout.domain_arrows()
@@ -195,11 +198,7 @@ def test_the_checker_reports_every_separate_cycle() -> None:
         }
     )
     cycles = sorted(cycle.split(" (")[0] for cycle in layout.domain_cycles())
-    assert len(cycles) == 2
-    assert {frozenset(cycle.split(" -> ")) for cycle in cycles} == {
-        frozenset({"auth", "users"}),
-        frozenset({"books", "tags"}),
-    }
+    assert cycles == ["auth -> users -> auth", "books -> tags -> books"]
 
 
 def test_the_checker_reports_a_floor_imported_from_below() -> None:
