@@ -61,7 +61,8 @@ async def test_a_flush_does_not_bring_a_logged_out_token_back(
 async def test_revocation_is_read_from_redis(harness: Harness, redis: Redis) -> None:
     """A sid on the denylist is refused even though its database row is live."""
     account = await user(harness.client, harness.context)
-    sessions = (await harness.client.get("/api/v1/auth/sessions", headers=account.headers)).json()
+    listed = await harness.client.get("/api/v1/auth/sessions", headers=account.headers)
+    sessions = listed.json()["items"]
     await redis.set(f"bookly:denylist:sid:{sessions[0]['sid']}", "1", ex=60)
     response = await harness.client.get(ME, headers=account.headers)
     assert (response.status_code, response.json()["error_code"]) == (401, "token_revoked")

@@ -85,7 +85,8 @@ async def test_sessions_list_marks_the_current_one(harness: Harness) -> None:
         "/api/v1/auth/sessions", headers={**second.headers, "User-Agent": "test-agent"}
     )
     assert response.status_code == 200
-    sessions = response.json()
+    sessions = response.json()["items"]
+    assert response.json()["next_cursor"] is None
     assert len(sessions) == 2
     assert sum(s["current"] for s in sessions) == 1
     assert {s["ip"] for s in sessions} == {"203.0.113.7"}
@@ -98,23 +99,28 @@ async def test_sessions_list_marks_the_current_one(harness: Harness) -> None:
 async def test_deleting_another_session_signs_it_out(harness: Harness) -> None:
     first = await user(harness.client, harness.context)
     second = await log_in(harness.client, Account(**{**vars(first), "access_token": ""}))
-    sessions = (await harness.client.get("/api/v1/auth/sessions", headers=second.headers)).json()
+    sessions = (await harness.client.get("/api/v1/auth/sessions", headers=second.headers)).json()[
+        "items"
+    ]
     other = next(s["sid"] for s in sessions if not s["current"])
 
     response = await harness.client.delete(f"/api/v1/auth/sessions/{other}", headers=second.headers)
     assert response.status_code == 204
     assert await _status_and_code(harness.client, first) == (401, "token_revoked")
     assert await _status_and_code(harness.client, second) == (200, None)
-    listed = (await harness.client.get("/api/v1/auth/sessions", headers=second.headers)).json()
+    listed = (await harness.client.get("/api/v1/auth/sessions", headers=second.headers)).json()[
+        "items"
+    ]
     assert [s["sid"] for s in listed] == [s["sid"] for s in sessions if s["current"]]
 
 
 async def test_someone_elses_session_is_not_found(harness: Harness) -> None:
     mine = await user(harness.client, harness.context)
     theirs = await user(harness.client, harness.context)
-    their_sid = (await harness.client.get("/api/v1/auth/sessions", headers=theirs.headers)).json()
+    theirs_listed = await harness.client.get("/api/v1/auth/sessions", headers=theirs.headers)
+    their_sid = theirs_listed.json()["items"][0]["sid"]
     response = await harness.client.delete(
-        f"/api/v1/auth/sessions/{their_sid[0]['sid']}", headers=mine.headers
+        f"/api/v1/auth/sessions/{their_sid}", headers=mine.headers
     )
     assert response.status_code == 404
     assert await _status_and_code(harness.client, theirs) == (200, None)
@@ -165,3 +171,28 @@ async def test_password_change_needs_the_current_password(harness: Harness) -> N
         "/api/v1/auth/login", json={"email": account.email, "password": PASSWORD}
     )
     assert still.status_code == 200
+
+
+async def test_sessions_are_listed_in_keyset_pages(harness: Harness) -> None:
+    """The list is a page like every list (api.md §7): newest first, `next_cursor`, `total`."""
+    first = await user(harness.client, harness.context)
+    for _ in range(2):
+        harness.clock.advance(seconds=1)
+        latest = await log_in(harness.client, Account(**{**vars(first), "access_token": ""}))
+    seen: list[dict[str, object]] = []
+    cursor: str | None = None
+    while True:
+        params = {"limit": "2", "include_total": "true", **({"cursor": cursor} if cursor else {})}
+        response = await harness.client.get(
+            "/api/v1/auth/sessions", params=params, headers=latest.headers
+        )
+        assert response.status_code == 200, response.text
+        page = response.json()
+        assert page["total"] == 3
+        seen += page["items"]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert len({s["sid"] for s in seen}) == len(seen) == 3
+    assert [s["current"] for s in seen] == [True, False, False]  # the newest is this one
+    assert [s["created_at"] for s in seen] == sorted((s["created_at"] for s in seen), reverse=True)

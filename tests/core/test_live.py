@@ -26,7 +26,7 @@ def _sign_up_and_log_in(
 def _session_ip(client: httpx.Client, access_token: str) -> str:
     sessions = client.get(
         f"{API}/auth/sessions", headers={"Authorization": f"Bearer {access_token}"}
-    ).json()
+    ).json()["items"]
     return str(sessions[0]["ip"])
 
 

@@ -27,7 +27,7 @@ class Owned:
 async def _state(client: httpx.AsyncClient, owner: Account, owned: Owned) -> list[Any]:
     book = (await client.get(f"/api/v1/books/{owned.book['uid']}")).json()
     review = (await client.get(f"/api/v1/reviews/{owned.review['uid']}")).json()
-    sessions = (await client.get("/api/v1/auth/sessions", headers=owner.headers)).json()
+    sessions = (await client.get("/api/v1/auth/sessions", headers=owner.headers)).json()["items"]
     return [book, review, sorted(s["sid"] for s in sessions)]
 
 
@@ -86,7 +86,7 @@ async def test_another_user_cannot_touch_what_is_not_theirs(
         f"/api/v1/books/{book['uid']}/tags", json={"tags": ["classic"]}, headers=owner.headers
     )
     review = await new_review(client, owner, book["uid"])
-    sessions = (await client.get("/api/v1/auth/sessions", headers=owner.headers)).json()
+    sessions = (await client.get("/api/v1/auth/sessions", headers=owner.headers)).json()["items"]
     owned = Owned(book=book, review=review, sid=sessions[0]["sid"])
     before = await _state(client, owner, owned)
 

@@ -84,7 +84,7 @@ async def _disable(h: Harness, victim: Account, boss: Account) -> None:
 
 async def _session_deleted_elsewhere(h: Harness, victim: Account, _: Account) -> None:
     other = await log_in(h.client, Account(**{**vars(victim), "access_token": ""}))
-    sessions = (await h.client.get("/api/v1/auth/sessions", headers=other.headers)).json()
+    sessions = (await h.client.get("/api/v1/auth/sessions", headers=other.headers)).json()["items"]
     target = next(s["sid"] for s in sessions if not s["current"])
     await h.client.delete(f"/api/v1/auth/sessions/{target}", headers=other.headers)
 

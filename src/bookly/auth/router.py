@@ -22,6 +22,7 @@ from bookly.auth.schemas import (
 )
 from bookly.core.context import ContextDep
 from bookly.core.db import SessionDep, read_only
+from bookly.core.pagination import Page, PageQuery
 from bookly.core.problems import problem_responses
 
 
@@ -122,13 +123,15 @@ async def logout_all(caller: CallerDep, context: ContextDep, db: SessionDep) -> 
 
 @router.get(
     "/sessions",
-    response_model=list[SessionOut],
-    responses=_AUTHENTICATED,
-    summary="This account's live sessions",
+    response_model=Page[SessionOut],
+    responses=problem_responses(401, 422, 503),
+    summary="This account's live sessions, newest first (keyset pages)",
 )
 @read_only
-async def list_sessions(caller: CallerDep, context: ContextDep, db: SessionDep) -> list[SessionOut]:
-    return await service.live_sessions(context, db, caller.account.uid, caller.sid)
+async def list_sessions(
+    caller: CallerDep, context: ContextDep, db: SessionDep, page: PageQuery
+) -> Page[SessionOut]:
+    return await service.live_sessions(context, db, page, caller.account.uid, caller.sid)
 
 
 @router.delete(

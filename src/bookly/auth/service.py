@@ -25,6 +25,8 @@ from bookly.auth.tokens import TokenType, issue_token, read_token
 from bookly.core.conflicts import unique_rules
 from bookly.core.context import AppContext
 from bookly.core.errors import Conflict
+from bookly.core.pagination import Keyset, Page, PageParams, count_if_asked, count_of
+from bookly.core.reads import session_reader
 from bookly.models import AuthSession, User
 
 
@@ -171,15 +173,26 @@ async def revoke_session_of(
         raise SessionNotFound("You have no live session with that id.")
 
 
+_NEWEST_SESSIONS = Keyset.newest_first(AuthSession, key="sid")
+
+
 async def live_sessions(
-    context: AppContext, db: AsyncSession, user_uid: uuid.UUID, current_sid: uuid.UUID
-) -> list[SessionOut]:
-    rows = await db.scalars(
-        select(AuthSession)
-        .where(col(AuthSession.user_uid) == user_uid, col(AuthSession.revoked_at).is_(None))
-        .order_by(col(AuthSession.created_at).desc())
+    context: AppContext,
+    db: AsyncSession,
+    page: PageParams,
+    user_uid: uuid.UUID,
+    current_sid: uuid.UUID,
+) -> Page[SessionOut]:
+    """The user's live sessions, newest first, a page at a time like every list (api.md §7)."""
+    conditions = [col(AuthSession.user_uid) == user_uid, col(AuthSession.revoked_at).is_(None)]
+    statement = _NEWEST_SESSIONS.template(
+        select(AuthSession).where(*conditions), after_cursor=page.after_cursor
     )
-    return [
+    found = await db.scalars(statement, _NEWEST_SESSIONS.parameters(page, context.cursors))
+    rows, next_cursor = _NEWEST_SESSIONS.cut(
+        list(found), page, context.cursors, lambda row: (row.created_at, row.sid)
+    )
+    items = [
         SessionOut(
             sid=row.sid,
             created_at=row.created_at,
@@ -190,6 +203,8 @@ async def live_sessions(
         )
         for row in rows
     ]
+    total = await count_if_asked(await session_reader(db), page, count_of(AuthSession, conditions))
+    return Page(items=items, next_cursor=next_cursor, total=total)
 
 
 async def change_password(

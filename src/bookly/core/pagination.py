@@ -100,11 +100,12 @@ class Keyset:
     descending: bool
 
     @classmethod
-    def newest_first(cls, table: Any) -> "Keyset":
-        """The order of most lists: newest first by `created_at`, ties broken by `uid`."""
+    def newest_first(cls, table: Any, *, key: str = "uid") -> "Keyset":
+        """The order of most lists: newest first by `created_at`, ties broken by the table's
+        unique `key` column."""
         return cls(
             scope=f"{table.__tablename__}:-created_at",
-            columns=(table.created_at, table.uid),
+            columns=(table.created_at, getattr(table, key)),
             key_types=(datetime, uuid.UUID),
             descending=True,
         )
