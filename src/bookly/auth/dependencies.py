@@ -11,11 +11,11 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy import ColumnElement
 
 from bookly.auth.caller import Account, Caller, caller_query, load_caller
-from bookly.auth.errors import AccountNotVerified, InvalidToken, NotAuthenticated
+from bookly.auth.errors import AccountNotVerified, InvalidToken
 from bookly.auth.tokens import TokenType, read_token
 from bookly.core.context import AppContext, ContextDep
 from bookly.core.db import SessionDep
-from bookly.core.errors import Forbidden
+from bookly.core.errors import Forbidden, NotAuthenticated
 from bookly.core.reads import Prepared
 from bookly.models import Role, User
 

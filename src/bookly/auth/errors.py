@@ -9,10 +9,6 @@ class InvalidLink(AppError):
     title = "Invalid or expired link"
 
 
-class NotAuthenticated(Unauthorized):
-    token_was_sent = False
-
-
 class InvalidToken(Unauthorized):
     error_code = "invalid_token"
     title = "Invalid token"

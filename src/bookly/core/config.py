@@ -1,6 +1,7 @@
 """Settings, read from the environment (and an optional `.env`), with names operators know."""
 
 from functools import lru_cache
+from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -72,6 +73,10 @@ class Settings(BaseSettings):
     forwarded_allow_ips: str = "127.0.0.1"
     # `*` allows any Host header; list the names the service answers to in production.
     trusted_hosts: Annotated[list[str], NoDecode] = ["*"]
+    # /metrics shows traffic shape: with either set, a scrape must show the token
+    # (`Authorization: Bearer …`) and/or come from one of the networks (`10.0.0.0/8,::1`).
+    metrics_token: SecretStr | None = None
+    metrics_allow_networks: Annotated[list[IPv4Network | IPv6Network], NoDecode] = []
     log_level: str = "INFO"
     # Seconds in-flight requests get after SIGTERM (keep above the longest request).
     graceful_shutdown_seconds: int = Field(default=30, ge=1, le=600)
@@ -107,7 +112,7 @@ class Settings(BaseSettings):
             raise ValueError("PUBLIC_BASE_URL must start with http:// or https://")
         return url.rstrip("/")
 
-    @field_validator("cors_origins", "trusted_hosts", mode="before")
+    @field_validator("cors_origins", "trusted_hosts", "metrics_allow_networks", mode="before")
     @classmethod
     def _split_comma_list(cls, value: object) -> object:
         if isinstance(value, str):

@@ -53,6 +53,12 @@ class Unauthorized(AppError):
         super().__init__(detail, headers={"WWW-Authenticate": challenge})
 
 
+class NotAuthenticated(Unauthorized):
+    """No credentials were sent (a plain `Bearer` challenge)."""
+
+    token_was_sent = False
+
+
 class Forbidden(AppError):
     status_code = 403
     error_code = "forbidden"

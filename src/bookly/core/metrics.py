@@ -9,8 +9,10 @@ table, with `metrics.watch_rows(...)`. They are counted at scrape time, and only
 exists, so a scrape never fails on a database that has not been migrated that far.
 """
 
+import hmac
 from collections.abc import Iterator
 from dataclasses import dataclass
+from ipaddress import ip_address
 
 from fastapi import APIRouter, Request
 from prometheus_client import (
@@ -28,6 +30,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import QueuePool
 from starlette.responses import Response
 
+from bookly.core.config import Settings
+from bookly.core.errors import Forbidden, NotAuthenticated
+from bookly.core.problems import problem_responses
 from bookly.core.reads import PostgresReader, Reader
 
 # Requests that matched no route share one label, so junk paths cannot grow the series count.
@@ -160,9 +165,33 @@ router = APIRouter(tags=["operations"])
     "/metrics",
     response_class=Response,
     summary="Prometheus metrics (text exposition format)",
-    responses={200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Metrics"}},
+    description="Open unless `METRICS_TOKEN` (a bearer token) or `METRICS_ALLOW_NETWORKS` (client "
+    "networks) is set; then every one that is set must let the scrape through.",
+    responses={
+        200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Metrics"},
+        **problem_responses(401, 403),
+    },
 )
 async def metrics(request: Request) -> Response:
+    _ensure_scraper_allowed(request)
     app_metrics: Metrics = request.app.state.metrics
     await app_metrics.refresh()
     return Response(generate_latest(app_metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+def _ensure_scraper_allowed(request: Request) -> None:
+    """`METRICS_TOKEN` and `METRICS_ALLOW_NETWORKS`, when set, each must let the scrape through."""
+    settings: Settings = request.app.state.context.settings
+    if settings.metrics_allow_networks:
+        peer = request.client.host if request.client else ""
+        try:
+            address = ip_address(peer)
+        except ValueError:
+            address = None
+        if address is None or not any(address in net for net in settings.metrics_allow_networks):
+            raise Forbidden("Metrics are not served to this network.")
+    if settings.metrics_token is not None:
+        scheme, _, presented = request.headers.get("authorization", "").partition(" ")
+        expected = settings.metrics_token.get_secret_value()
+        if scheme.lower() != "bearer" or not hmac.compare_digest(presented, expected):
+            raise NotAuthenticated("Metrics need the scrape token as a bearer token.")
