@@ -20,6 +20,7 @@ from bookly.core.metrics import Metrics
 from bookly.core.metrics import router as metrics_router
 from bookly.core.middleware import (
     BodySizeLimitMiddleware,
+    HeaderLimitMiddleware,
     JsonCharsetMiddleware,
     RequestIdAndHeadersMiddleware,
     TrailingSlashMiddleware,
@@ -122,6 +123,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Pure ASGI middleware; the last added runs first.
     app.add_middleware(JsonCharsetMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        HeaderLimitMiddleware,
+        max_bytes=settings.max_header_bytes,
+        max_count=settings.max_header_count,
+    )
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     access_token_ttl_seconds: int = Field(default=15 * 60, ge=30, le=24 * 3600)
     refresh_token_ttl_seconds: int = Field(default=14 * 24 * 3600, ge=60)
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    # All request headers together (names and values), and how many there may be: beyond, 431.
+    max_header_bytes: int = Field(default=16384, ge=1024, le=1048576)
+    max_header_count: int = Field(default=100, ge=10, le=1000)
     db_pool_size: int = Field(default=10, ge=1, le=100)
     db_pool_timeout_seconds: float = Field(default=3.0, gt=0)
     db_statement_timeout_ms: int = Field(default=5000, ge=0)

@@ -1,5 +1,5 @@
-"""Pure ASGI middleware: request ids and security headers, trusted hosts, the body size limit,
-JSON bodies in UTF-8 only."""
+"""Pure ASGI middleware: request ids and security headers, trusted hosts, limits on headers and
+bodies, JSON bodies in UTF-8 only."""
 
 import re
 import uuid
@@ -64,6 +64,32 @@ class TrailingSlashMiddleware:
             if "raw_path" in scope and scope["raw_path"] is not None:
                 scope["raw_path"] = scope["raw_path"].rstrip(b"/") or b"/"
         await self.app(scope, receive, send)
+
+
+class HeaderLimitMiddleware:
+    """Refuses (431) a request whose headers are larger in all, or more in number, than the limits:
+    nothing Bookly serves needs more, and each header is work for every layer that reads them."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, max_count: int):
+        self.app = app
+        self.max_bytes = max_bytes
+        self.max_count = max_count
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = scope.get("headers", ()) if scope["type"] == "http" else ()
+        if len(headers) <= self.max_count and (
+            sum(len(name) + len(value) for name, value in headers) <= self.max_bytes
+        ):
+            await self.app(scope, receive, send)
+            return
+        response = problem_response(
+            431,
+            "request_header_fields_too_large",
+            "Request header fields too large",
+            f"Requests may carry at most {self.max_count} headers of {self.max_bytes} bytes "
+            "in all.",
+        )
+        await response(scope, receive, send)
 
 
 class BodySizeLimitMiddleware:

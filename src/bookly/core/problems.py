@@ -30,6 +30,7 @@ _CODES_BY_STATUS = {
     405: "method_not_allowed",
     413: "payload_too_large",
     415: "unsupported_media_type",
+    431: "request_header_fields_too_large",
     429: "rate_limited",
     503: "service_unavailable",
 }
