@@ -12,6 +12,7 @@ from sqlmodel.sql.sqltypes import AutoString
 import bookly.models  # noqa: F401  (registers every table on the metadata)
 from bookly.core.config import get_settings
 from bookly.core.db import UTCDateTime, create_engine
+from bookly.models.book import SQLITE_SEARCH_TABLE
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logging", True):
@@ -30,11 +31,15 @@ def _render_plain_types(type_: str, obj: Any, autogen_context: Any) -> str | Lit
 
 
 def _skips_postgresql_only(connection: Connection) -> Any:
-    """Objects marked `info={"postgresql_only": True}` (full-text search) exist only there."""
+    """Objects marked `info={"postgresql_only": True}` (full-text search) exist only there;
+    SQLite's FTS5 search table (and the tables it keeps itself) only there, made by hand."""
 
     def include_object(obj: Any, name: str | None, type_: str, reflected: bool, _: Any) -> bool:
-        on_postgresql = connection.dialect.name == "postgresql"
-        return on_postgresql or not getattr(obj, "info", {}).get("postgresql_only", False)
+        if connection.dialect.name == "postgresql":
+            return True
+        if reflected and type_ == "table" and (name or "").startswith(SQLITE_SEARCH_TABLE):
+            return False
+        return not getattr(obj, "info", {}).get("postgresql_only", False)
 
     return include_object
 

@@ -13,6 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col
 
+from bookly.books import search_index
 from bookly.books.fields import isbn13_check_digit
 from bookly.core.context import AppContext
 from bookly.models import Book, BookTag, Review, Tag, User
@@ -81,6 +82,7 @@ async def seed_database(
                 batch.links += links
                 batch.reviews += book_reviews
             await loader.load(Book, batch.books)
+            await search_index.index_books(connection, [_text(book) for book in batch.books])
             await loader.load(BookTag, batch.links)
             await loader.load(Review, batch.reviews)
         if loader.on_postgresql:
@@ -88,6 +90,10 @@ async def seed_database(
             # search's plan rests on how common its words are (books/listing.py).
             await connection.execute(text("ANALYZE users, books, book_tags, reviews"))
     return SeedReport(users=users, books=books, reviews=reviews)
+
+
+def _text(book: dict[str, Any]) -> search_index.BookText:
+    return search_index.BookText(book["uid"], book["title"], book["author"], book["description"])
 
 
 class _Loader:

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from bookly.books import search
 from bookly.core.config import Settings
 from bookly.core.reads import Prepared
 from bookly.seed import seed_database
@@ -90,11 +91,11 @@ async def test_a_search_parses_its_words_once_when_it_is_planned(harness: Harnes
     assert len(reads) == 2  # the page, and its count
     for query, parameters in reads:
         nodes = await _plan_nodes(harness, query, parameters)
-        # The words as one tsquery constant: had they stayed a call, each row tested would
-        # parse them again.
+        # The words as one tsquery constant (the last word also as a prefix): had they stayed
+        # text cast for each row, each row tested would parse them again.
         conditions = json.dumps(nodes)
-        assert "websearch_to_tsquery" not in conditions, conditions
-        assert "'''dragon'''::tsquery" in conditions, conditions
+        assert "::text)::tsquery" not in conditions, conditions
+        assert "'''dragon'':*'::tsquery" in conditions, conditions
 
 
 async def _plan_of_search(harness: Harness, q: str) -> str:
@@ -108,7 +109,8 @@ async def _plan_of_search(harness: Harness, q: str) -> str:
 async def _reads_of_search(
     harness: Harness, params: dict[str, str]
 ) -> list[tuple[Prepared, Mapping[str, Any]]]:
-    """What the reader was asked to read for one search that found books."""
+    """What the reader was asked to read for one search that found books, once its words were
+    looked up in the vocabulary (a read with one plan, whatever the words)."""
     recorder = RecordingReader(harness.context.reader)
     harness.context.reader = recorder
     try:
@@ -117,8 +119,10 @@ async def _reads_of_search(
         harness.context.reader = recorder.inner
     assert page.status_code == 200, page.text
     assert page.json()["items"]
-    assert all(query.planned_per_values for query, _ in recorder.reads)
-    return recorder.reads
+    (vocabulary, _), *reads = recorder.reads
+    assert vocabulary is search.vocabulary_read(on_postgresql=True)
+    assert all(query.planned_per_values for query, _ in reads)
+    return reads
 
 
 async def _plan_nodes(

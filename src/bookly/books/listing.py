@@ -1,4 +1,5 @@
-"""`GET /books`: filters, full-text search, sorts, and keyset pages over each sort."""
+"""`GET /books`: filters, search (words from search.py, ranked here), sorts, and keyset pages
+over each sort."""
 
 import uuid
 from dataclasses import dataclass, field
@@ -12,25 +13,27 @@ from sqlalchemy import (
     Float,
     FromClause,
     Integer,
+    Select,
     String,
     Subquery,
-    and_,
     asc,
     bindparam,
     case,
+    cast,
+    column,
     desc,
     exists,
     func,
     literal,
     literal_column,
-    or_,
     select,
+    table,
 )
-from sqlalchemy.dialects.postgresql import REGCONFIG
+from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.orm import Mapped
 from sqlmodel import col
 
-from bookly.books import objects
+from bookly.books import objects, search
 from bookly.books.schemas import BookOut, BookSort
 from bookly.core.context import AppContext
 from bookly.core.pagination import Keyset, Page, PageParams, count_if_asked, count_of
@@ -40,11 +43,10 @@ from bookly.models import Book, BookTag, Tag
 from bookly.models.book import (
     PUBLISHED_ASCENDING,
     PUBLISHED_DESCENDING,
-    SEARCH_CONFIG,
+    SERIES_OPENS,
+    SQLITE_SEARCH_TABLE,
     books_table,
 )
-
-MAX_SEARCH_TERMS = 10
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,7 @@ class _Shape:
     sort: BookSort
     on_postgresql: bool
     after_cursor: bool
-    search_terms: int  # words of `q` (PostgreSQL parses `q` itself: 1 when present)
+    search_terms: int  # words of `q` (search.py)
     author: bool
     language: bool
     tags: int
@@ -102,12 +104,14 @@ async def list_books(
     sort: BookSort | None,
 ) -> Page[BookOut]:
     on_postgresql = context.engine.dialect.name == "postgresql"
-    terms = _terms(filters.q) if filters.q else []
+    words = await search.expand(context.reader, on_postgresql, filters.q) if filters.q else None
+    if words is not None and not words.words:  # `q` has no word to find
+        return Page(items=[], next_cursor=None, total=0 if page.include_total else None)
     shape = _Shape(
         sort=sort or (BookSort.RELEVANCE if filters.q else BookSort.NEWEST),
         on_postgresql=on_postgresql,
         after_cursor=page.after_cursor,
-        search_terms=(1 if on_postgresql else len(terms)) if filters.q else 0,
+        search_terms=len(words.words) if words else 0,
         author=filters.author is not None,
         language=filters.language is not None,
         tags=len(filters.tags),
@@ -117,7 +121,9 @@ async def list_books(
         min_rating=filters.min_rating is not None,
     )
     query = _page_query(shape)
-    values = _values(filters, terms)
+    values = _values(filters)
+    if words is not None:
+        values.update(search.query_values(on_postgresql, words))
     if shape.sort is BookSort.RELEVANCE:
         values["rank_window"] = context.settings.search_rank_window
     rows, next_cursor = query.keyset.cut(
@@ -173,9 +179,15 @@ def _newest_matches(shape: _Shape, conditions: list[ColumnElement[bool]]) -> Sub
     of thousands of books at 1M); finding the newest few hundred does not: PostgreSQL walks the
     creation-time index until it has them, or ranks a rare word's few matches from the search
     index."""
-    ranked = [_search_vector()] if shape.on_postgresql else _SEARCHED
+    found_by = books_table.c.search_vector if shape.on_postgresql else _BOOK_ROWID
     return (
-        select(col(Book.uid), *ranked)
+        select(
+            col(Book.uid),
+            col(Book.title),
+            col(Book.author),
+            col(Book.rating_count),
+            found_by.label("search_vector" if shape.on_postgresql else "search_rowid"),
+        )
         .where(*conditions)
         .order_by(desc(col(Book.created_at)), desc(col(Book.uid)))
         .limit(bindparam("rank_window", type_=Integer))
@@ -183,10 +195,9 @@ def _newest_matches(shape: _Shape, conditions: list[ColumnElement[bool]]) -> Sub
     )
 
 
-def _values(filters: BookFilters, terms: list[str]) -> dict[str, Any]:
+def _values(filters: BookFilters) -> dict[str, Any]:
     """The values of a request's filters, named as `_conditions` and `_order` name them."""
     values: dict[str, Any] = {
-        "q": filters.q,
         "author": f"%{escape_like(filters.author.lower())}%" if filters.author else None,
         "language": filters.language,
         "owner": filters.owner,
@@ -195,7 +206,6 @@ def _values(filters: BookFilters, terms: list[str]) -> dict[str, Any]:
         "min_rating": filters.min_rating,
     }
     values.update({f"tag_{n}": name for n, name in enumerate(filters.tags)})
-    values.update({f"term_{n}": f"%{escape_like(term)}%" for n, term in enumerate(terms)})
     return {name: value for name, value in values.items() if value is not None}
 
 
@@ -241,55 +251,67 @@ def _conditions(shape: _Shape) -> list[ColumnElement[bool]]:
     return conditions
 
 
-# What SQLite searches (and ranks) with LIKE.
-_SEARCHED = (books_table.c.title, books_table.c.author, books_table.c.description)
-_SEARCHED_WEIGHTS = (3.0, 2.0, 1.0)  # a word in the title weighs most, then the author's
+# SQLite's search table, by the rowid it shares with the book.
+_SQLITE_SEARCH = table(SQLITE_SEARCH_TABLE, column("rowid"))
+_BOOK_ROWID: ColumnElement[int] = literal_column("books.rowid", Integer)
 
 
-def _search_vector() -> ColumnElement[Any]:
-    return books_table.c.search_vector
+def _sqlite_search(name: str) -> Select[tuple[Any]]:
+    """The rowids of the books SQLite's search table finds for the FTS5 query `name`."""
+    return select(_SQLITE_SEARCH.c.rowid).where(
+        literal_column(SQLITE_SEARCH_TABLE).op("MATCH")(bindparam(name, type_=String))
+    )
 
 
-# The configuration as a constant of the SQL text, which PostgreSQL resolves when it parses
-# the statement. A bound value cast to regconfig is resolved by a stable function instead:
-# the planner cannot fold the tsquery then, and every row tested parsed `q` anew (S3's query
-# took 4.5 ms instead of 1.3, bench/README.md item 20).
-_SEARCH_CONFIG = literal_column(f"'{SEARCH_CONFIG}'::regconfig", REGCONFIG)
-
-
-def _tsquery() -> ColumnElement[Any]:
-    # websearch_to_tsquery takes any text (quotes, "or", "-word") without syntax errors. It is
-    # immutable: planned for the request's values (`planned_per_values`), PostgreSQL parses it
-    # once, when planning, and judges from its words how many books will match.
-    return func.websearch_to_tsquery(_SEARCH_CONFIG, bindparam("q", type_=String))
-
-
-def _terms(q: str) -> list[str]:
-    return q.lower().split()[:MAX_SEARCH_TERMS]
-
-
-def _term_in(n: int, column: KeyColumn) -> ColumnElement[bool]:
-    pattern = bindparam(f"term_{n}", type_=String)
-    return func.lower(func.coalesce(column, "")).like(pattern, escape="\\")
+def _tsquery(name: str) -> ColumnElement[Any]:
+    # Planned for the request's values (`planned_per_values`), the cast is a constant: PostgreSQL
+    # parses the words once, and judges from them how many books will match.
+    return cast(bindparam(name, type_=String), TSQUERY)
 
 
 def _matches(shape: _Shape) -> ColumnElement[bool]:
     if shape.on_postgresql:
-        return _search_vector().op("@@")(_tsquery())
-    # SQLite: every word appears (literally) in the title, the author or the description.
-    return and_(*(or_(*(_term_in(n, c) for c in _SEARCHED)) for n in range(shape.search_terms)))
+        return books_table.c.search_vector.op("@@")(_tsquery("match"))
+    return _BOOK_ROWID.in_(_sqlite_search("match"))
+
+
+def _found(shape: _Shape, source: FromClause, name: str) -> ColumnElement[int]:
+    """1 when the window's book is found by the query `name` (search.py's values), else 0."""
+    if shape.on_postgresql:
+        found = source.c.search_vector.op("@@")(_tsquery(name))
+    else:
+        found = source.c.search_rowid.in_(_sqlite_search(name))
+    return case((found, 1), else_=0)
+
+
+def _main_title_words(shape: _Shape, title: ColumnElement[str]) -> ColumnElement[int]:
+    """How many words the title has before its series: a title the query fills ranks first."""
+    if shape.on_postgresql:
+        main = func.split_part(title, SERIES_OPENS, 1)
+    else:
+        main = func.substr(title, 1, func.instr(title + SERIES_OPENS, SERIES_OPENS) - 1)
+    spaces = func.length(main) - func.length(func.replace(main, " ", ""))
+    return case((spaces >= _TITLE_WORDS_COUNTED, _TITLE_WORDS_COUNTED), else_=spaces + 1)
+
+
+# The ranking's tiers, each weighing more than all below it together: words found as typed (not
+# as a near misspelling), words found in the title itself, a title with fewer other words; then
+# readers' activity (their ratings), under 1, only to order what ties.
+_FOUND_AS_TYPED = 1000
+_FOUND_IN_TITLE = 30
+_TITLE_WORDS_COUNTED = _FOUND_IN_TITLE - 1
+_ACTIVITY_HALF_AT = 50.0  # ratings at which activity is 1/2
 
 
 def _rank(shape: _Shape, source: FromClause) -> KeyColumn:
-    """Relevance, read from `source`'s columns (the search vector, or what SQLite searches)."""
-    if shape.on_postgresql:
-        return func.ts_rank(source.c.search_vector, _tsquery(), type_=Float)
-    searched = [source.c[column.name] for column in _SEARCHED]
-    return sum(
-        (
-            case((_term_in(n, column), weight), else_=0.0)
-            for n in range(shape.search_terms)
-            for column, weight in zip(searched, _SEARCHED_WEIGHTS, strict=True)
-        ),
-        start=literal(0.0),
+    """Relevance, from the window's columns (search.py's queries name the words' features)."""
+    words = range(shape.search_terms)
+    as_typed = sum((_found(shape, source, f"exact_{n}") for n in words), start=literal(0))
+    in_title = sum((_found(shape, source, f"in_title_{n}") for n in words), start=literal(0))
+    tiers = (
+        as_typed * _FOUND_AS_TYPED
+        + in_title * _FOUND_IN_TITLE
+        + (_TITLE_WORDS_COUNTED - _main_title_words(shape, source.c.title))
     )
+    ratings = cast(source.c.rating_count, Float)
+    return cast(tiers, Float) + ratings / (ratings + _ACTIVITY_HALF_AT)

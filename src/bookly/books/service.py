@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from bookly.auth.caller import Account
-from bookly.books import objects
+from bookly.books import objects, search_index
 from bookly.books.errors import BookNotFound, IsbnTaken
 from bookly.books.fields import isbn13
 from bookly.books.schemas import BookCreate, BookOut, BookUpdate
@@ -49,7 +49,9 @@ async def create_book(
     db.add(book)
     async with unique_rules(_isbn_taken(data.isbn)):
         await db.flush()
-    return await objects.read_book(await session_reader(db), book.uid)
+    created = await objects.read_book(await session_reader(db), book.uid)
+    await _index(db, created)
+    return created
 
 
 async def update_book(
@@ -72,7 +74,19 @@ async def update_book(
             .where(books_table.c.uid == book.uid)
             .values(**fields, updated_at=context.clock())
         )
-    return await objects.read_book(await session_reader(db), book.uid)
+    changed = await objects.read_book(await session_reader(db), book.uid)
+    if fields.keys() & _SEARCHED_FIELDS:
+        await _index(db, changed)
+    return changed
+
+
+_SEARCHED_FIELDS = {"title", "author", "description"}
+
+
+async def _index(db: AsyncSession, book: BookOut) -> None:
+    """Search's vocabulary (and SQLite's search table) in step with the book, in its transaction."""
+    text = search_index.BookText(book.uid, book.title, book.author, book.description)
+    await search_index.index_books(await db.connection(), [text])
 
 
 async def touch(context: AppContext, db: AsyncSession, book_uid: uuid.UUID) -> None:

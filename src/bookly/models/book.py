@@ -1,7 +1,17 @@
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Column, Computed, Float, ForeignKey, Index, Integer, Table, Uuid, text
+from sqlalchemy import (
+    Column,
+    Computed,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    Table,
+    Uuid,
+    text,
+)
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlmodel import Field, SQLModel
 
@@ -10,13 +20,28 @@ from bookly.core.db import UTCDateTime, utcnow
 PUBLISHED_ASCENDING = "coalesce(published_date, '9999-12-31')"
 PUBLISHED_DESCENDING = "coalesce(published_date, '0001-01-01')"
 
-# What full-text search reads on PostgreSQL; SQLite searches the same columns with LIKE.
-SEARCH_CONFIG = "english"
-# Title words weigh most in the ranking, then the author's, then the description's.
-_SEARCH_DOCUMENT = " || ".join(
-    f"setweight(to_tsvector('{SEARCH_CONFIG}'::regconfig, coalesce({column}, '')), '{weight}')"
-    for column, weight in (("title", "A"), ("author", "B"), ("description", "C"))
+# What search reads on PostgreSQL: the words of a book without accents, lower case, unstemmed
+# (stems, typos and prefixes are the query's to expand, books/search.py), weighted by where they
+# stand: the title itself (A), the series in its trailing parenthesis (B), the author (C), the
+# description (D). Punctuation is made a space first, so that the words are the runs of letters
+# and digits that books/search_words.py finds ("Catch-22" is "catch" and "22", "R.R." is "r r").
+SEARCH_CONFIG = "bookly_words"
+SERIES_OPENS = " ("
+_MAIN_TITLE = f"split_part(title, '{SERIES_OPENS}', 1)"
+_SEARCHED_PARTS = (
+    (_MAIN_TITLE, "A"),
+    (f"substr(title, length({_MAIN_TITLE}) + 1)", "B"),
+    ("coalesce(author, '')", "C"),
+    ("coalesce(description, '')", "D"),
 )
+SEARCH_DOCUMENT = " || ".join(
+    f"setweight(to_tsvector('{SEARCH_CONFIG}'::regconfig, "
+    f"regexp_replace({part}, '[[:punct:]]+', ' ', 'g')), '{weight}')"
+    for part, weight in _SEARCHED_PARTS
+)
+# SQLite: an FTS5 table of the same four parts (as books/search_words.py splits and folds
+# them), its rowid the book's, written with the book (books/search_index.py).
+SQLITE_SEARCH_TABLE = "books_search"
 
 
 class Book(SQLModel, table=True):
@@ -36,7 +61,7 @@ class Book(SQLModel, table=True):
         Column(
             "search_vector",
             TSVECTOR,
-            Computed(_SEARCH_DOCUMENT, persisted=True),
+            Computed(SEARCH_DOCUMENT, persisted=True),
             info={"postgresql_only": True},
         ),
         Index(
@@ -76,3 +101,28 @@ class Book(SQLModel, table=True):
 
 # The Core table, for relative updates and the search vector the mapper leaves out.
 books_table: Table = Book.__table__  # type: ignore[attr-defined]
+
+
+class SearchTerm(SQLModel, table=True):
+    """A word of some book's text (as books/search_words.py splits and folds it), with its
+    English stem. Written in the transaction that writes the book; never removed (a word no
+    book has any more matches nothing, which costs a search no more than a typo would)."""
+
+    __tablename__ = "search_terms"
+
+    term: str = Field(primary_key=True, max_length=64)
+    stem: str = Field(max_length=64, index=True)
+
+
+class SearchTermKey(SQLModel, table=True):
+    """A term under each of its deletion keys (search_words.term_keys), by which a misspelt
+    query word finds it."""
+
+    __tablename__ = "search_term_keys"
+
+    key: str = Field(primary_key=True, max_length=64)
+    term: str = Field(primary_key=True, max_length=64)
+
+
+search_terms_table: Table = SearchTerm.__table__  # type: ignore[attr-defined]
+search_term_keys_table: Table = SearchTermKey.__table__  # type: ignore[attr-defined]
