@@ -160,3 +160,64 @@ async def test_pages_escape_what_they_show(
     link = await _link(smtp, dispatcher, account.email, "reset-password")
     form = await client.get(_path(link))
     assert "o&#39;brien+tag@example.com" in form.text
+
+
+async def test_a_failed_verification_link_offers_a_new_one_and_sign_in(
+    harness: Harness, smtp: SmtpServer, dispatcher: Dispatcher
+) -> None:
+    client = harness.client
+    account = await sign_up(client)
+    first = await _link(smtp, dispatcher, account.email, "verify-email")
+    page = await client.get("/verify-email?token=forged.value")
+    assert 'action="/verify-email/resend"' in page.text
+    assert 'href="/sign-in"' in page.text
+
+    sent = await client.post("/verify-email/resend", data={"email": account.email.upper()})
+    assert sent.status_code == 202
+    _assert_page_headers(sent)
+    assert "Check your email" in sent.text
+    fresh = await _link(smtp, dispatcher, account.email, "verify-email")
+    assert fresh != first
+    assert (await client.get(_path(first))).status_code == 400  # the newer link replaced it
+    assert (await client.get(_path(fresh))).status_code == 200
+
+    # Verified, or no such account: the same page, and nothing is sent.
+    before = len(messages_to(smtp, account.email))
+    for email in (account.email, "nobody@example.com"):
+        same = await client.post("/verify-email/resend", data={"email": email})
+        assert (same.status_code, "Check your email" in same.text) == (202, True)
+    await drain(dispatcher)
+    assert len(messages_to(smtp, account.email)) == before
+    assert messages_to(smtp, "nobody@example.com") == []
+
+
+async def test_a_failed_reset_link_offers_a_new_one(
+    harness: Harness, smtp: SmtpServer, dispatcher: Dispatcher
+) -> None:
+    client = harness.client
+    account = await sign_up(client)
+    page = await client.get("/reset-password?token=forged.value")
+    assert page.status_code == 400
+    assert 'action="/reset-password/request"' in page.text
+    assert 'href="/sign-in"' in page.text
+
+    sent = await client.post("/reset-password/request", data={"email": account.email})
+    assert sent.status_code == 202
+    _assert_page_headers(sent)
+    link = await _link(smtp, dispatcher, account.email, "reset-password")
+    assert (await client.get(_path(link))).status_code == 200
+    blank = await client.post("/reset-password/request", data={"email": "  "})
+    assert blank.status_code == 422
+    assert "Type the email address" in blank.text
+
+
+async def test_asking_for_new_links_is_rate_limited_like_the_api(harness: Harness) -> None:
+    limit = int(harness.context.settings.rate_limit_email_target.split("/")[0])
+    answers = [
+        (await harness.client.post("/reset-password/request", data={"email": "x@example.com"}))
+        for _ in range(limit + 1)
+    ]
+    assert [a.status_code for a in answers] == [202] * limit + [429]
+    _assert_page_headers(answers[-1])
+    assert int(answers[-1].headers["retry-after"]) >= 1
+    assert "Too many emails" in answers[-1].text

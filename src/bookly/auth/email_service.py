@@ -48,6 +48,18 @@ async def resend_verification(
     return True
 
 
+async def resend_verification_to(
+    context: AppContext, db: AsyncSession, email: str, client_ip: str
+) -> None:
+    """Queue a fresh verification link when an active, unverified account has this email (the
+    link page's "send me a new one", for someone who is not signed in). Like a reset request, the
+    caller answers the same either way, and the limit counts whether or not the account exists."""
+    await context.limiter.hit_email(client_ip, email)
+    user = await db.scalar(select(User).where(col(User.email) == email.lower()))
+    if user is not None and user.is_active and not user.is_verified:
+        queue_verification_email(context, db, user)
+
+
 async def request_password_reset(
     context: AppContext, db: AsyncSession, email: str, client_ip: str
 ) -> None:

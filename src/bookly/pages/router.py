@@ -1,4 +1,6 @@
-"""`GET /verify-email` and `GET|POST /reset-password`: the pages email links open.
+"""`GET /verify-email` and `GET|POST /reset-password`: the pages email links open, and the
+forms their error pages offer to send a new link (`POST /verify-email/resend`,
+`POST /reset-password/request`).
 
 Plain HTML forms (no JavaScript, no third-party assets); the stylesheet is inlined and allowed
 by its hash, so the Content-Security-Policy can refuse everything else. The token travels in
@@ -15,12 +17,14 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import TypeAdapter, ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bookly.auth import email_service
 from bookly.auth.errors import InvalidLink
 from bookly.auth.schemas import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, Password
-from bookly.core.context import ContextDep
+from bookly.core.context import AppContext, ContextDep
 from bookly.core.db import SessionDep
+from bookly.core.errors import RateLimited
 
 _TEMPLATES = Path(__file__).parent / "templates"
 _templates = Jinja2Templates(directory=_TEMPLATES)
@@ -41,6 +45,8 @@ router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 
 Token = Annotated[str, Query(description="The token from the email link.")]
 FormField = Annotated[str, Form()]
+# The readers' site signs people in here; the link pages point to it as the next step.
+SIGN_IN_PATH = "/sign-in"
 
 
 @dataclass(frozen=True)
@@ -56,13 +62,20 @@ _FIELDS = (
 )
 
 
-def _page(request: Request, template: str, status: int, **variables: Any) -> HTMLResponse:
+def _page(
+    request: Request,
+    template: str,
+    status: int,
+    *,
+    headers: dict[str, str] | None = None,
+    **variables: Any,
+) -> HTMLResponse:
     return _templates.TemplateResponse(
         request,
         template,
-        {"css": _CSS, **variables},
+        {"css": _CSS, "sign_in": SIGN_IN_PATH, **variables},
         status_code=status,
-        headers=SECURITY_HEADERS,
+        headers={**SECURITY_HEADERS, **(headers or {})},
     )
 
 
@@ -147,3 +160,48 @@ async def reset_password_submit(
             request, "reset_password.html", 400, title="Link not valid", problem=problem.detail
         )
     return _page(request, "reset_password.html", 200, title="Password changed", done=True)
+
+
+@router.post("/verify-email/resend")
+async def resend_verification_page(
+    request: Request, context: ContextDep, db: SessionDep, email: FormField = ""
+) -> HTMLResponse:
+    return await _send_new_link(request, "verify_email.html", email, context, db)
+
+
+@router.post("/reset-password/request")
+async def request_reset_page(
+    request: Request, context: ContextDep, db: SessionDep, email: FormField = ""
+) -> HTMLResponse:
+    return await _send_new_link(request, "reset_password.html", email, context, db)
+
+
+_SENDERS = {
+    "verify_email.html": email_service.resend_verification_to,
+    "reset_password.html": email_service.request_password_reset,
+}
+
+
+async def _send_new_link(
+    request: Request, template: str, email: str, context: AppContext, db: AsyncSession
+) -> HTMLResponse:
+    """Queue a new link of the page's kind where an account fits, and answer the same either
+    way, so the page tells nobody whether an address has an account."""
+    address = email.strip()[:320]
+    if not address:
+        problem = "Type the email address of your Bookly account."
+        return _page(request, template, 422, title="Email address needed", problem=problem)
+    client_ip = request.client.host if request.client else ""
+    try:
+        await _SENDERS[template](context, db, address, client_ip)
+    except RateLimited as limited:
+        problem = "Too many emails were asked for from here or for this address; try again later."
+        return _page(
+            request,
+            template,
+            429,
+            title="Too many emails",
+            problem=problem,
+            headers=limited.headers,
+        )
+    return _page(request, template, 202, title="Check your email", sent=True)
