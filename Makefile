@@ -23,7 +23,13 @@ $(VENV)/.synced: $(UV) pyproject.toml uv.lock
 
 install: $(VENV)/.synced  ## the environment, from the lock file
 
-run: install  ## migrate the database and serve on http://$(HOST):$(PORT)
+# Serving needs no test or lint tools: `make run` installs the runtime dependencies only (and
+# leaves alone whatever else an earlier `make install` put there).
+$(VENV)/.synced-serving: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --no-dev --inexact --python python3
+	touch $@
+
+run: $(VENV)/.synced-serving  ## migrate the database and serve on http://$(HOST):$(PORT)
 	$(VENV)/bin/bookly migrate
 	$(VENV)/bin/bookly serve --host $(HOST) --port $(PORT)
 

@@ -2,6 +2,7 @@
 
 import asyncio
 import signal
+import sys
 import time
 from pathlib import Path
 from types import FrameType
@@ -36,12 +37,26 @@ def alembic_config(database_url: str | None = None) -> Config:
 
 
 @app.command()
-def migrate(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
+def migrate(
+    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+    current: Annotated[
+        bool, typer.Option("--current", help="Show the database's revision; change nothing.")
+    ] = False,
+    history: Annotated[
+        bool, typer.Option("--history", help="List the migrations; change nothing.")
+    ] = False,
+) -> None:
     """Apply database migrations (to `DATABASE_URL`, default: SQLite under ./var/)."""
     settings = get_settings()
     if settings.is_sqlite:
         Path("var").mkdir(exist_ok=True)
-    command.upgrade(alembic_config(), revision)
+    config = alembic_config()
+    if current:
+        command.current(config, verbose=True)
+    elif history:
+        command.history(config, indicate_current=True)
+    else:
+        command.upgrade(config, revision)
 
 
 @app.command()
@@ -94,13 +109,32 @@ def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
 def create_admin(
     email: Annotated[str, typer.Option(help="The admin's email address.")],
     username: Annotated[str, typer.Option(help="Used only when the account is new.")],
-    password: Annotated[
-        str, typer.Option(prompt=True, hide_input=True, help="Used only when the account is new.")
-    ],
+    password_stdin: Annotated[
+        bool,
+        typer.Option(
+            "--password-stdin",
+            help="Read the new account's password from standard input (one line) instead of "
+            "asking for it.",
+        ),
+    ] = False,
 ) -> None:
-    """Create a verified admin account, or promote the existing account with this email."""
+    """Create a verified admin account, or promote the existing account with this email.
+
+    A new account's password is asked for on the terminal (hidden, twice), or read from standard
+    input with `--password-stdin`; it never goes on the command line, where `ps` and shell
+    history would show it."""
+    typer.echo(asyncio.run(_create_admin(email, username, password_stdin)))
+
+
+def _new_admin(email: str, username: str, password_stdin: bool) -> SignupIn:
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    elif sys.stdin.isatty():
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        raise typer.BadParameter("no terminal to ask on: pipe the password with --password-stdin")
     try:
-        signup = SignupIn(
+        return SignupIn(
             username=username,
             email=email,
             first_name="Admin",
@@ -110,17 +144,17 @@ def create_admin(
     except ValidationError as error:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
         raise typer.BadParameter(problems) from error
-    typer.echo(asyncio.run(_create_admin(signup)))
 
 
-async def _create_admin(signup: SignupIn) -> str:
+async def _create_admin(email: str, username: str, password_stdin: bool) -> str:
     context = create_context(get_settings())
     try:
         async with context.sessionmaker.begin() as db:
-            user = await db.scalar(select(User).where(col(User.email) == signup.email.lower()))
+            user = await db.scalar(select(User).where(col(User.email) == email.strip().lower()))
             if user is not None:
                 user.role, user.is_verified = Role.ADMIN, True
                 return f"Promoted {user.email} to admin."
+            signup = _new_admin(email, username, password_stdin)
             now = context.clock()
             db.add(
                 User(
