@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import BACKEND, Harness
+from tests.conftest import Harness
 from tests.factories import Account, user
 from tests.support.catalogue import all_pages, new_book, new_review
 
@@ -198,14 +198,13 @@ async def test_search_matches_title_author_and_description(harness: Harness) -> 
     assert in_text["uid"] in [b["uid"] for b in found]
     one_by_one = await all_pages(harness.client, BOOKS, q="dragon", limit=1)
     assert [b["uid"] for b in one_by_one] == [b["uid"] for b in found]
-    if BACKEND == "sqlite":  # LIKE matches inside words too
-        assert {b["uid"] for b in found} == {in_title["uid"], in_text["uid"], by_author["uid"]}
+    # The last word may be unfinished: "dragon" also finds Dragonfly.
+    assert {b["uid"] for b in found} == {in_title["uid"], in_text["uid"], by_author["uid"]}
     assert _titles(await all_pages(harness.client, BOOKS, q="le guin hills")) == ["Quiet Hills"]
     by_title = await all_pages(harness.client, BOOKS, q="dragon", sort="title", limit=1)
     assert _titles(by_title) == sorted(b["title"] for b in found)
 
 
-@pytest.mark.skipif(BACKEND != "postgres", reason="word stems are PostgreSQL full-text search")
 async def test_search_matches_word_stems(harness: Harness) -> None:
     owner = await user(harness.client, harness.context)
     book = await new_book(harness.client, owner, title="Run", description="A short novel.")

@@ -34,7 +34,7 @@ from sqlalchemy.orm import Mapped
 from sqlmodel import col
 
 from bookly.books import objects, search
-from bookly.books.schemas import BookOut, BookSort
+from bookly.books.schemas import BookOut, BookSort, BookSuggestion
 from bookly.core.context import AppContext
 from bookly.core.pagination import Keyset, Page, PageParams, count_if_asked, count_of
 from bookly.core.reads import Prepared
@@ -136,6 +136,50 @@ async def list_books(
     )
     total = await count_if_asked(context.reader, page, query.count, values)
     return Page(items=objects.book_outs(rows), next_cursor=next_cursor, total=total)
+
+
+async def suggest_books(context: AppContext, q: str) -> list[BookSuggestion]:
+    """The first `SUGGESTIONS` books of a relevance search for `q`, as a search box lists them
+    while the reader types (the last word may be unfinished, any word misspelt)."""
+    on_postgresql = context.engine.dialect.name == "postgresql"
+    words = await search.expand(context.reader, on_postgresql, q)
+    if not words.words:
+        return []
+    rows = await context.reader.rows(
+        _suggestions_query(on_postgresql, len(words.words)),
+        {
+            **search.query_values(on_postgresql, words),
+            "rank_window": context.settings.search_rank_window,
+        },
+    )
+    return [BookSuggestion(uid=uid, title=title, author=author) for uid, title, author in rows]
+
+
+SUGGESTIONS = 8
+
+
+@lru_cache(maxsize=32)
+def _suggestions_query(on_postgresql: bool, search_terms: int) -> Prepared:
+    shape = _Shape(
+        sort=BookSort.RELEVANCE,
+        on_postgresql=on_postgresql,
+        after_cursor=False,
+        search_terms=search_terms,
+        author=False,
+        language=False,
+        tags=0,
+        owner=False,
+        published_from=False,
+        published_to=False,
+        min_rating=False,
+    )
+    source = _newest_matches(shape, _conditions(shape))
+    statement = (
+        select(source.c.uid, source.c.title, source.c.author)
+        .order_by(desc(_rank(shape, source)), desc(source.c.uid))
+        .limit(SUGGESTIONS)
+    )
+    return Prepared(statement, planned_per_values=on_postgresql)
 
 
 @lru_cache(maxsize=256)

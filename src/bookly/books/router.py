@@ -1,18 +1,26 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Request, Response, status
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 
 from bookly.auth.dependencies import VerifiedUser
 from bookly.books import listing, objects, service
 from bookly.books.dependencies import OwnedBook
-from bookly.books.schemas import BookCreate, BookListQuery, BookOut, BookSort, BookUpdate
+from bookly.books.schemas import (
+    BookCreate,
+    BookListQuery,
+    BookOut,
+    BookSort,
+    BookSuggestions,
+    BookUpdate,
+)
 from bookly.core.context import ContextDep, app_context
 from bookly.core.db import SessionDep
 from bookly.core.pagination import Page
 from bookly.core.problems import problem_responses
 from bookly.core.query_model import QueryModel
+from bookly.core.text import StorableText
 
 router = APIRouter(prefix="/books", tags=["books"])
 
@@ -63,6 +71,26 @@ async def list_books(
         min_rating=query.min_rating,
     )
     return await listing.list_books(context, query, filters, query.sort)
+
+
+@router.get(
+    "/suggest",
+    response_model=BookSuggestions,
+    responses=problem_responses(422, 503),
+    summary="Up to 8 books for what a reader is typing into a search box",
+)
+async def suggest_books(
+    context: ContextDep,
+    q: Annotated[
+        StorableText,
+        Query(min_length=1, max_length=200, description="The search text typed so far."),
+    ],
+) -> BookSuggestions:
+    """The best matches of a relevance search for `q`, as `GET /books?q=` ranks them, with only
+    their `uid`, `title` and `author`: accents and case do not matter, small misspellings are
+    forgiven, and the last word is taken as unfinished (`brave new wor`). Public; text with no
+    word in it suggests nothing."""
+    return BookSuggestions(items=await listing.suggest_books(context, " ".join(q.split())))
 
 
 @router.post(

@@ -88,6 +88,18 @@ class BookSort(StrEnum):
     RELEVANCE = "relevance"
 
 
+class BookSuggestion(BaseModel):
+    """A book as a search box suggests it."""
+
+    uid: uuid.UUID
+    title: str
+    author: str
+
+
+class BookSuggestions(BaseModel):
+    items: list[BookSuggestion] = Field(description="At most 8, best first.")
+
+
 class BookListQuery(PageParams):
     """`GET /books`: the page, the filters (all must hold) and the order."""
 
