@@ -111,22 +111,25 @@ def serving(database_url: str, scratch: Path) -> Iterator[str]:
 
 def search(
     url: str, queries: Sequence[str], books_by_uid: dict[uuid.UUID, int], rounds: int
-) -> tuple[list[list[int]], list[float]]:
+) -> tuple[list[list[int]], list[float], list[float]]:
     """Every query through `GET /api/v1/books?q=` (relevance, the default sort with `q`), one
     after another on one connection, `rounds` times: the first round's top books (goodbooks
-    ids), and the seconds each search of the later rounds took, as the client saw them."""
+    ids), and the seconds each search of the later rounds took, as the client saw them; then
+    the same for `GET /api/v1/books/suggest?q=` (only timed)."""
     answers: list[list[int]] = []
     seconds: list[float] = []
+    suggest_seconds: list[float] = []
     with httpx.Client(base_url=url, timeout=10) as client:
-        for round_number in range(rounds):
-            for q in queries:
-                started = time.perf_counter()
-                response = client.get("/api/v1/books", params={"q": q})
-                took = time.perf_counter() - started
-                response.raise_for_status()
-                if round_number == 0:  # the first round warms the server up
-                    items = response.json()["items"][:TOP]
-                    answers.append([books_by_uid[uuid.UUID(item["uid"])] for item in items])
-                else:
-                    seconds.append(took)
-    return answers, seconds
+        for path, timed in (("/api/v1/books", seconds), ("/api/v1/books/suggest", suggest_seconds)):
+            for round_number in range(rounds):
+                for q in queries:
+                    started = time.perf_counter()
+                    response = client.get(path, params={"q": q})
+                    took = time.perf_counter() - started
+                    response.raise_for_status()
+                    if round_number > 0:  # the first round warms the server up
+                        timed.append(took)
+                    elif timed is seconds:
+                        items = response.json()["items"][:TOP]
+                        answers.append([books_by_uid[uuid.UUID(item["uid"])] for item in items])
+    return answers, seconds, suggest_seconds

@@ -42,16 +42,18 @@ def main() -> int:
     backends = ["postgres", "sqlite"] if options.backend == "both" else [options.backend]
     runs: dict[str, list[Answers]] = defaultdict(list)
     latencies: dict[str, list[float]] = defaultdict(list)
+    suggest_latencies: dict[str, list[float]] = defaultdict(list)
     with tempfile.TemporaryDirectory(prefix="bookly-relevance-") as scratch:
         for backend in backends:
             engine = BOOKLY[backend]
             for load in range(options.loads):
                 print(f"{engine}, load {load + 1}: migrate, store the books, search", flush=True)
-                found, seconds, trigrams = run_bookly(
+                found, seconds, suggest_seconds, trigrams = run_bookly(
                     backend, options, books, queries, Path(scratch) / f"{backend}-{load}"
                 )
                 runs[engine].append(found)
                 latencies[engine] += seconds
+                suggest_latencies[engine] += suggest_seconds
                 if trigrams is not None:
                     runs[TRIGRAMS].append(trigrams)
     for load in range(options.loads):
@@ -66,6 +68,8 @@ def main() -> int:
     for engine, seconds in latencies.items():
         p50, p99 = percentiles_ms(seconds)
         print(f"{engine}: search p50 {p50:.1f} ms, p99 {p99:.1f} ms ({len(seconds)} searches)")
+        p50, p99 = percentiles_ms(suggest_latencies[engine])
+        print(f"{engine}: suggest p50 {p50:.1f} ms, p99 {p99:.1f} ms")
     write_details(queries, ordered, books)
     if options.misses:
         print_misses(queries, ordered, books)
@@ -106,19 +110,19 @@ def run_bookly(
     books: Sequence[GoodBook],
     queries: Sequence[Query],
     scratch: Path,
-) -> tuple[Answers, list[float], Answers | None]:
-    """Bookly's answers and latencies on one backend; on PostgreSQL, pg_trgm's answers too,
-    from the same database."""
+) -> tuple[Answers, list[float], list[float], Answers | None]:
+    """Bookly's answers and latencies (searches, then suggestions) on one backend; on
+    PostgreSQL, pg_trgm's answers too, from the same database."""
     scratch.mkdir()
     with bookly_search.fresh_database(backend, options.admin_url, scratch) as database_url:
         bookly_search.migrate(database_url, scratch)
         by_uid = asyncio.run(bookly_search.load(database_url, books))
         with bookly_search.serving(database_url, scratch) as url:
-            found, seconds = bookly_search.search(
+            found, seconds, suggest_seconds = bookly_search.search(
                 url, [query.q for query in queries], by_uid, options.rounds
             )
         trigrams = asyncio.run(_trigram_answers(database_url, by_uid, queries))
-    return found, seconds, trigrams
+    return found, seconds, suggest_seconds, trigrams
 
 
 async def _trigram_answers(

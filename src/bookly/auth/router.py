@@ -24,6 +24,8 @@ from bookly.core.context import ContextDep
 from bookly.core.db import SessionDep, read_only
 from bookly.core.pagination import Page, PageQuery
 from bookly.core.problems import problem_responses
+from bookly.core.responses import json_response
+from bookly.idempotency.keys import IdempotencyKeyDep
 
 
 async def _not_stored(response: Response) -> None:
@@ -52,11 +54,19 @@ def _client(request: Request) -> service.ClientInfo:
     summary="Create an account; a verification email is queued",
 )
 async def signup(
-    body: SignupIn, request: Request, context: ContextDep, db: SessionDep, response: Response
-) -> UserOut:
+    body: SignupIn,
+    request: Request,
+    context: ContextDep,
+    db: SessionDep,
+    idempotency: IdempotencyKeyDep,
+) -> Response:
+    if replayed := await idempotency.replay_or_reserve():
+        return replayed
     user = await service.signup(context, db, body, _client(request).ip)
-    response.headers["Location"] = f"/api/v1/users/{user.uid}"
-    return UserOut.model_validate(user)
+    created = json_response(
+        UserOut.model_validate(user), status.HTTP_201_CREATED, Location=f"/api/v1/users/{user.uid}"
+    )
+    return await idempotency.keep(created)
 
 
 @router.post(
@@ -199,12 +209,17 @@ async def resend_verification(
     summary="Email a password-reset link; the answer is the same whether or not the account exists",
 )
 async def request_password_reset(
-    body: PasswordResetRequestIn, request: Request, context: ContextDep, db: SessionDep
-) -> MessageOut:
+    body: PasswordResetRequestIn,
+    request: Request,
+    context: ContextDep,
+    db: SessionDep,
+    idempotency: IdempotencyKeyDep,
+) -> Response:
+    if replayed := await idempotency.replay_or_reserve():
+        return replayed
     await email_service.request_password_reset(context, db, body.email, _client(request).ip)
-    return MessageOut(
-        message="If an account uses that address, a link to reset its password is on its way."
-    )
+    message = "If an account uses that address, a link to reset its password is on its way."
+    return await idempotency.keep(json_response(MessageOut(message=message), 202))
 
 
 @router.post(

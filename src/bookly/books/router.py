@@ -21,6 +21,7 @@ from bookly.core.pagination import Page
 from bookly.core.problems import problem_responses
 from bookly.core.query_model import QueryModel
 from bookly.core.text import StorableText
+from bookly.idempotency.keys import IdempotencyKeyDep
 
 router = APIRouter(prefix="/books", tags=["books"])
 
@@ -100,10 +101,17 @@ async def suggest_books(
     responses=problem_responses(401, 403, 409, 422, 503),
 )
 async def create_book(
-    data: BookCreate, user: VerifiedUser, context: ContextDep, db: SessionDep
+    data: BookCreate,
+    user: VerifiedUser,
+    context: ContextDep,
+    db: SessionDep,
+    idempotency: IdempotencyKeyDep,
 ) -> Response:
+    if replayed := await idempotency.replay_or_reserve(user.uid):
+        return replayed
     book = await service.create_book(context, db, user, data)
-    return _book_response(book, status.HTTP_201_CREATED, Location=f"/api/v1/books/{book.uid}")
+    location = f"/api/v1/books/{book.uid}"
+    return await idempotency.keep(_book_response(book, status.HTTP_201_CREATED, Location=location))
 
 
 @router.get(

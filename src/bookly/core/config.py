@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     refresh_token_ttl_seconds: int = Field(default=14 * 24 * 3600, ge=60)
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     # All request headers together (names and values), and how many there may be: beyond, 431.
+    # How long a create's Idempotency-Key (and the answer kept under it) is remembered.
+    idempotency_key_ttl_seconds: int = Field(default=86400, ge=60, le=7 * 86400)
     max_header_bytes: int = Field(default=16384, ge=1024, le=1048576)
     max_header_count: int = Field(default=100, ge=10, le=1000)
     db_pool_size: int = Field(default=10, ge=1, le=100)

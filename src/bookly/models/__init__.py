@@ -1,6 +1,7 @@
 """All table models, imported together so metadata and relationships are complete."""
 
 from bookly.models.book import Book
+from bookly.models.idempotency import IdempotencyRecord
 from bookly.models.outbox import OutboxMessage, OutboxStatus
 from bookly.models.review import Review
 from bookly.models.session import AuthSession
@@ -11,6 +12,7 @@ __all__ = [
     "AuthSession",
     "Book",
     "BookTag",
+    "IdempotencyRecord",
     "OutboxMessage",
     "OutboxStatus",
     "Review",

@@ -7,6 +7,8 @@ from bookly.core.context import ContextDep
 from bookly.core.db import SessionDep, read_only
 from bookly.core.pagination import Page, PageQuery
 from bookly.core.problems import problem_responses
+from bookly.core.responses import json_response
+from bookly.idempotency.keys import IdempotencyKeyDep
 from bookly.reviews import service
 from bookly.reviews.schemas import ReviewCreate, ReviewOut, ReviewUpdate
 
@@ -38,11 +40,14 @@ async def create_review(
     user: VerifiedUser,
     context: ContextDep,
     db: SessionDep,
-    response: Response,
-) -> ReviewOut:
+    idempotency: IdempotencyKeyDep,
+) -> Response:
+    if replayed := await idempotency.replay_or_reserve(user.uid):
+        return replayed
     review = await service.create_review(context, db, user, uid, data)
-    response.headers["Location"] = f"/api/v1/reviews/{review.uid}"
-    return review
+    location = f"/api/v1/reviews/{review.uid}"
+    created = json_response(review, status.HTTP_201_CREATED, Location=location)
+    return await idempotency.keep(created)
 
 
 @router.get(

@@ -11,7 +11,9 @@ from bookly.core.context import ContextDep
 from bookly.core.db import SessionDep, read_only
 from bookly.core.pagination import Page, PageQuery
 from bookly.core.problems import problem_responses
+from bookly.core.responses import json_response
 from bookly.core.text import StorableText
+from bookly.idempotency.keys import IdempotencyKeyDep
 from bookly.tags import service
 from bookly.tags.schemas import BookTagsIn, TagIn, TagOut, TagSort
 
@@ -78,11 +80,17 @@ async def list_tags(
     summary="Create a tag (admins only)",
 )
 async def create_tag(
-    body: TagIn, _: AdminUser, context: ContextDep, db: SessionDep, response: Response
-) -> TagOut:
+    body: TagIn,
+    admin: AdminUser,
+    context: ContextDep,
+    db: SessionDep,
+    idempotency: IdempotencyKeyDep,
+) -> Response:
+    if replayed := await idempotency.replay_or_reserve(admin.uid):
+        return replayed
     tag = await service.create_tag(context, db, body.name)
-    response.headers["Location"] = f"/api/v1/tags/{tag.uid}"
-    return tag
+    created = json_response(tag, status.HTTP_201_CREATED, Location=f"/api/v1/tags/{tag.uid}")
+    return await idempotency.keep(created)
 
 
 @router.get("/{uid}", response_model=TagOut, responses=problem_responses(404, 422))
