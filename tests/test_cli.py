@@ -123,3 +123,12 @@ def test_make_run_installs_only_what_serving_needs() -> None:
     syncs = [line for line in planned.splitlines() if " sync " in line]
     assert syncs, planned
     assert all("--no-dev" in line for line in syncs), syncs
+
+
+def test_seed_reports_each_step_when_not_on_a_terminal(database_url: str) -> None:
+    result = _bookly(database_url, "seed", "--users", "3", "--books", "7", "--reviews", "5")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("users: 3/3 (")
+    assert lines[1].startswith("books: 7/7 (")
+    assert lines[-1].startswith("Seeded 3 users, 7 books, 5 reviews in ")

@@ -22,7 +22,7 @@ from bookly.core.logging import configure_logging, logging_config
 from bookly.mail.worker import run_worker
 from bookly.main import create_context
 from bookly.models import Role, User
-from bookly.seed import SEED_PASSWORD, SeedReport, seed_database
+from bookly.seed import SEED_PASSWORD, Progress, SeedReport, seed_database
 
 app = typer.Typer(help="Bookly, the book-review API.", no_args_is_help=True)
 
@@ -181,23 +181,60 @@ def seed(
     reviews: Annotated[int, typer.Option(min=0, help="Reviews, spread over the books.")] = 5_000,
     random_seed: Annotated[int | None, typer.Option(help="Repeatable data.")] = None,
 ) -> None:
-    """Fill the database with plausible users, books, tags and reviews (bulk loaded)."""
+    """Fill the database with plausible users, books, tags and reviews (bulk loaded); shows a
+    progress bar on a terminal, a line per step otherwise."""
     started = time.perf_counter()
-    try:
-        report = asyncio.run(_seed(users, books, reviews, random_seed))
-    except ValueError as error:
-        raise typer.BadParameter(str(error)) from error
+    with _SeedProgress(books, started) as progress:
+        try:
+            report = asyncio.run(_seed(users, books, reviews, random_seed, progress))
+        except ValueError as error:
+            raise typer.BadParameter(str(error)) from error
     typer.echo(
         f"Seeded {report.users} users, {report.books} books, {report.reviews} reviews "
-        f"in {time.perf_counter() - started:.1f}s. Seeded accounts' password: {SEED_PASSWORD}"
+        f"in {time.perf_counter() - started:.1f}s (connections closed, statistics included). "
+        f"Seeded accounts' password: {SEED_PASSWORD}"
     )
 
 
-async def _seed(users: int, books: int, reviews: int, random_seed: int | None) -> SeedReport:
+class _SeedProgress:
+    """The seed's steps as they finish: a bar over the books on a terminal, else a timed line."""
+
+    def __init__(self, books: int, started: float):
+        self._started = started
+        self._bar = typer.progressbar(length=books, label="Books") if sys.stdout.isatty() else None
+        self._shown = 0
+
+    def __enter__(self) -> "_SeedProgress":
+        if self._bar is not None:
+            self._bar.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(*exc)  # type: ignore[arg-type]
+
+    def __call__(self, step: str, done: int, total: int) -> None:
+        if self._bar is not None:
+            if step == "books":
+                self._bar.update(done - self._shown)
+                self._shown = done
+            return
+        elapsed = time.perf_counter() - self._started
+        typer.echo(f"{step}: {done}/{total} ({elapsed:.1f}s)")
+
+
+async def _seed(
+    users: int, books: int, reviews: int, random_seed: int | None, progress: Progress
+) -> SeedReport:
     context = create_context(get_settings())
     try:
         return await seed_database(
-            context, users=users, books=books, reviews=reviews, rng_seed=random_seed
+            context,
+            users=users,
+            books=books,
+            reviews=reviews,
+            rng_seed=random_seed,
+            progress=progress,
         )
     finally:
         await context.engine.dispose()

@@ -3,7 +3,7 @@
 
 import random
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -44,6 +44,14 @@ class _Batch:
     reviews: list[dict[str, Any]] = field(default_factory=list)
 
 
+# Told after each step: what was done (`users`, `books`, `statistics`), how far, out of how much.
+Progress = Callable[[str, int, int], None]
+
+
+def _no_progress(step: str, done: int, total: int) -> None:
+    pass
+
+
 @dataclass(frozen=True)
 class SeedReport:
     users: int
@@ -52,7 +60,13 @@ class SeedReport:
 
 
 async def seed_database(
-    context: AppContext, *, users: int, books: int, reviews: int, rng_seed: int | None = None
+    context: AppContext,
+    *,
+    users: int,
+    books: int,
+    reviews: int,
+    rng_seed: int | None = None,
+    progress: Progress = _no_progress,
 ) -> SeedReport:
     if books > MAX_SEEDED_BOOKS:
         raise ValueError(f"at most {MAX_SEEDED_BOOKS} books per run")
@@ -66,6 +80,7 @@ async def seed_database(
         loader = _Loader(connection)
         isbn_block = await _free_isbn_block(connection)
         user_uids = await _load_users(context, loader, rng, users, now)
+        progress("users", users, users)
         tag_uids = await _ensure_tags(connection, now)
         per_book = _spread(reviews, books, users, rng)
 
@@ -85,10 +100,12 @@ async def seed_database(
             await search_index.index_books(connection, [_text(book) for book in batch.books])
             await loader.load(BookTag, batch.links)
             await loader.load(Review, batch.reviews)
+            progress("books", min(start + BOOKS_PER_BATCH, books), books)
         if loader.on_postgresql:
             # Fresh statistics for the planner at once, not when autovacuum gets to it: a
             # search's plan rests on how common its words are (books/listing.py).
             await connection.execute(text("ANALYZE users, books, book_tags, reviews"))
+            progress("statistics", 1, 1)
     return SeedReport(users=users, books=books, reviews=reviews)
 
 
