@@ -70,15 +70,17 @@ def upgrade() -> None:
         # new books' words, until a vacuum moves them into the index).
         _replace_search_vector(_SEARCH_DOCUMENT, fastupdate="off")
     else:
-        # The words as books/search_index.py writes them: already folded, split by spaces.
+        # The words as books/search_index.py writes them: already folded, split by spaces. Rows
+        # are the books' by uid (a rowid of `books`, which has no integer key, may change in a
+        # VACUUM); a book's row is found by reading the table through, as on a delete.
         op.execute(
             "CREATE VIRTUAL TABLE books_search USING fts5("
-            "main_title, series, author, description,"
+            "uid UNINDEXED, main_title, series, author, description,"
             " tokenize = 'unicode61 remove_diacritics 0', prefix = '2 3')"
         )
         op.execute(
             "CREATE TRIGGER books_search_forget AFTER DELETE ON books BEGIN"
-            " DELETE FROM books_search WHERE rowid = OLD.rowid; END"
+            " DELETE FROM books_search WHERE uid = OLD.uid; END"
         )
     _index_stored_books()
 

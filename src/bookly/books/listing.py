@@ -16,6 +16,7 @@ from sqlalchemy import (
     Select,
     String,
     Subquery,
+    Uuid,
     asc,
     bindparam,
     case,
@@ -223,14 +224,15 @@ def _newest_matches(shape: _Shape, conditions: list[ColumnElement[bool]]) -> Sub
     of thousands of books at 1M); finding the newest few hundred does not: PostgreSQL walks the
     creation-time index until it has them, or ranks a rare word's few matches from the search
     index."""
-    found_by = books_table.c.search_vector if shape.on_postgresql else _BOOK_ROWID
+    # What ranking asks of PostgreSQL's search vector (SQLite's search table has the uid).
+    found_by = [books_table.c.search_vector] if shape.on_postgresql else []
     return (
         select(
             col(Book.uid),
             col(Book.title),
             col(Book.author),
             col(Book.rating_count),
-            found_by.label("search_vector" if shape.on_postgresql else "search_rowid"),
+            *found_by,
         )
         .where(*conditions)
         .order_by(desc(col(Book.created_at)), desc(col(Book.uid)))
@@ -295,14 +297,13 @@ def _conditions(shape: _Shape) -> list[ColumnElement[bool]]:
     return conditions
 
 
-# SQLite's search table, by the rowid it shares with the book.
-_SQLITE_SEARCH = table(SQLITE_SEARCH_TABLE, column("rowid"))
-_BOOK_ROWID: ColumnElement[int] = literal_column("books.rowid", Integer)
+# SQLite's search table, by the book's uid.
+_SQLITE_SEARCH = table(SQLITE_SEARCH_TABLE, column("uid", Uuid))
 
 
 def _sqlite_search(name: str) -> Select[tuple[Any]]:
-    """The rowids of the books SQLite's search table finds for the FTS5 query `name`."""
-    return select(_SQLITE_SEARCH.c.rowid).where(
+    """The uids of the books SQLite's search table finds for the FTS5 query `name`."""
+    return select(_SQLITE_SEARCH.c.uid).where(
         literal_column(SQLITE_SEARCH_TABLE).op("MATCH")(bindparam(name, type_=String))
     )
 
@@ -316,7 +317,7 @@ def _tsquery(name: str) -> ColumnElement[Any]:
 def _matches(shape: _Shape) -> ColumnElement[bool]:
     if shape.on_postgresql:
         return books_table.c.search_vector.op("@@")(_tsquery("match"))
-    return _BOOK_ROWID.in_(_sqlite_search("match"))
+    return col(Book.uid).in_(_sqlite_search("match"))
 
 
 def _found(shape: _Shape, source: FromClause, name: str) -> ColumnElement[int]:
@@ -324,7 +325,7 @@ def _found(shape: _Shape, source: FromClause, name: str) -> ColumnElement[int]:
     if shape.on_postgresql:
         found = source.c.search_vector.op("@@")(_tsquery(name))
     else:
-        found = source.c.search_rowid.in_(_sqlite_search(name))
+        found = source.c.uid.in_(_sqlite_search(name))
     return case((found, 1), else_=0)
 
 

@@ -79,12 +79,12 @@ def keys_statements(dialect: str, terms: Iterable[str]) -> list[Executable]:
 
 
 # SQLite: the book's row of the FTS5 table, its words as search_words splits and folds them.
-_FORGET_ROW = text(
-    f"DELETE FROM {SQLITE_SEARCH_TABLE} WHERE rowid = (SELECT rowid FROM books WHERE uid = :uid)"  # noqa: S608
-).bindparams(bindparam("uid", type_=Uuid))
+_FORGET_ROW = text(f"DELETE FROM {SQLITE_SEARCH_TABLE} WHERE uid = :uid").bindparams(  # noqa: S608
+    bindparam("uid", type_=Uuid)
+)
 _WRITE_ROW = text(
-    f"INSERT INTO {SQLITE_SEARCH_TABLE} (rowid, main_title, series, author, description)"  # noqa: S608
-    " SELECT rowid, :main_title, :series, :author, :description FROM books WHERE uid = :uid"
+    f"INSERT INTO {SQLITE_SEARCH_TABLE} (uid, main_title, series, author, description)"  # noqa: S608
+    " VALUES (:uid, :main_title, :series, :author, :description)"
 ).bindparams(bindparam("uid", type_=Uuid))
 
 

@@ -40,7 +40,7 @@ SEARCH_DOCUMENT = " || ".join(
     for part, weight in _SEARCHED_PARTS
 )
 # SQLite: an FTS5 table of the same four parts (as books/search_words.py splits and folds
-# them), its rowid the book's, written with the book (books/search_index.py).
+# them) and the book's uid, written with the book (books/search_index.py).
 SQLITE_SEARCH_TABLE = "books_search"
 
 
