@@ -13,9 +13,3 @@ class IdempotencyKeyReused(ValidationFailed):
 class IdempotencyKeyInUse(Conflict):
     error_code = "idempotency_key_in_use"
     title = "Idempotency key in use"
-
-
-class InvalidIdempotencyKey(ValidationFailed):
-    title = "Invalid idempotency key"
-    location = ("header", "Idempotency-Key")
-    issue_type = "invalid_idempotency_key"
