@@ -83,6 +83,7 @@ async def seed_database(
         progress("users", users, users)
         tag_uids = await _ensure_tags(connection, now)
         per_book = _spread(reviews, books, users, rng)
+        await search_index.start_bulk_load(connection)
 
         for start in range(0, books, BOOKS_PER_BATCH):
             batch = _Batch()
@@ -101,6 +102,7 @@ async def seed_database(
             await loader.load(BookTag, batch.links)
             await loader.load(Review, batch.reviews)
             progress("books", min(start + BOOKS_PER_BATCH, books), books)
+        await search_index.end_bulk_load(connection)
         if loader.on_postgresql:
             # Fresh statistics for the planner at once, not when autovacuum gets to it: a
             # search's plan rests on how common its words are (books/listing.py).
