@@ -9,12 +9,14 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
+from bookly.api_docs import API_DOCUMENT
 from bookly.auth.revocation import Denylist
 from bookly.auth.router import router as auth_router
 from bookly.books.router import router as books_router
 from bookly.core.config import Settings, get_settings
 from bookly.core.context import AppContext
 from bookly.core.db import PoolTurns, create_engine, create_sessionmaker
+from bookly.core.docs import install_docs
 from bookly.core.health import router as health_router
 from bookly.core.metrics import Metrics
 from bookly.core.metrics import router as metrics_router
@@ -26,7 +28,7 @@ from bookly.core.middleware import (
     TrailingSlashMiddleware,
     TrustedHostMiddleware,
 )
-from bookly.core.openapi import install_openapi
+from bookly.core.openapi import install_openapi, operation_id
 from bookly.core.pagination import CursorCodec
 from bookly.core.passwords import PasswordHasher
 from bookly.core.problems import install_problem_handlers
@@ -105,6 +107,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Books, reviews and tags, with accounts, sessions and email verification.",
         version="1.0.0",
         openapi_url=f"{API_PREFIX}/openapi.json",
+        # Served by install_docs from local assets, so they work offline.
+        docs_url=None,
+        redoc_url=None,
+        generate_unique_id_function=operation_id,
         lifespan=lifespan,
         # No OpenTelemetry here: left on, FastAPI looks the global providers up on every request.
         telemetry={"tracing": False, "metrics": False, "logs": False},
@@ -120,6 +126,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_router)
     app.include_router(pages_router)
     app.include_router(metrics_router)
+    install_docs(app)
     # Pure ASGI middleware; the last added runs first.
     app.add_middleware(JsonCharsetMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
@@ -143,7 +150,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestIdAndHeadersMiddleware)
     app.add_middleware(TelemetryMiddleware, metrics=metrics)
     app.add_middleware(TrailingSlashMiddleware)
-    install_openapi(app)
+    install_openapi(app, API_DOCUMENT, api_prefix=API_PREFIX)
     return app
 
 

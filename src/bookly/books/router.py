@@ -5,8 +5,10 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 
 from bookly.auth.dependencies import VerifiedUser
+from bookly.auth.responses import VERIFIED
 from bookly.books import listing, objects, service
 from bookly.books.dependencies import OwnedBook
+from bookly.books.errors import BookNotFound, IsbnTaken
 from bookly.books.schemas import (
     BookCreate,
     BookListQuery,
@@ -17,11 +19,14 @@ from bookly.books.schemas import (
 )
 from bookly.core.context import ContextDep, app_context
 from bookly.core.db import SessionDep
+from bookly.core.errors import Forbidden, InvalidCursor, PreconditionFailed
+from bookly.core.openapi import headers
 from bookly.core.pagination import Page
 from bookly.core.problems import problem_responses
 from bookly.core.query_model import QueryModel
 from bookly.core.text import StorableText
 from bookly.idempotency.keys import IdempotencyKeyDep
+from bookly.idempotency.responses import KEYED
 
 router = APIRouter(prefix="/books", tags=["books"])
 
@@ -49,13 +54,25 @@ _BOOK_LIST_QUERY = QueryModel(BookListQuery)
 @router.get(
     "",
     response_model=Page[BookOut],
-    responses=problem_responses(422, 503),
+    responses=problem_responses(InvalidCursor),
     summary="Search and list books (keyset pages)",
     openapi_extra=_BOOK_LIST_QUERY.openapi,
 )
 async def list_books(
     context: ContextDep, query: Annotated[BookListQuery, Depends(_BOOK_LIST_QUERY)]
 ) -> Page[BookOut]:
+    """Filters combine: a book is listed when it meets every one given; `tag` repeats
+    (`tag=a&tag=b`: books carrying both). `q` searches titles, authors and descriptions word by
+    word, whatever the accents and case, forgiving small misspellings and taking the last word as
+    a prefix.
+
+    `sort=relevance` (the default with `q`, refused without it) ranks the newest 500 matching
+    books (`SEARCH_RANK_WINDOW`) and lists only those: a relevance search does not reach older
+    matches; sort by `-created_at` to walk every match. Every other order lists every match.
+
+    A keyset page: pass `next_cursor` back as `cursor`, with the same filters and order (a cursor
+    of another list or order is refused with 422). Books added while paging never make a page
+    repeat or skip one."""
     q = " ".join(query.q.split()) if query.q else None  # blank text searches for nothing
     if query.sort is BookSort.RELEVANCE and not q:
         raise RequestValidationError(
@@ -98,7 +115,11 @@ async def suggest_books(
     "",
     response_model=BookOut,
     status_code=status.HTTP_201_CREATED,
-    responses=problem_responses(401, 403, 409, 422, 503),
+    responses={
+        201: {"headers": headers("ETag")},
+        **problem_responses(*VERIFIED, IsbnTaken, *KEYED),
+    },
+    summary="Add a book (verified accounts); the caller owns it",
 )
 async def create_book(
     data: BookCreate,
@@ -107,6 +128,10 @@ async def create_book(
     db: SessionDep,
     idempotency: IdempotencyKeyDep,
 ) -> Response:
+    """Any verified account may add a book, and owns it. The ISBN (10 or 13 digits, separators
+    allowed, check digit verified) is stored without separators and is unique: an ISBN-10 and its
+    ISBN-13 are one book (409 `isbn_taken`). Answers the book, its path in `Location` and its
+    `ETag`. Send an `Idempotency-Key` to make a retry safe."""
     if replayed := await idempotency.replay_or_reserve(user.uid):
         return replayed
     book = await service.create_book(context, db, user, data)
@@ -117,13 +142,24 @@ async def create_book(
 @router.get(
     "/{uid}",
     response_model=BookOut,
-    responses={304: {"description": "Not modified"}, **problem_responses(404, 422)},
+    responses={
+        200: {"headers": headers("ETag")},
+        304: {
+            "description": "Not modified: an ETag sent in `If-None-Match` is current; no body",
+            "headers": headers("ETag"),
+        },
+        **problem_responses(BookNotFound),
+    },
     openapi_extra={"parameters": [_IF_NONE_MATCH]},
+    summary="Read a book; 304 when the `If-None-Match` ETag is current",
 )
 async def read_book(uid: uuid.UUID, request: Request) -> Response:
     # The hottest route takes the request as it is: FastAPI resolves each declared dependency
     # and header anew per request, and `ContextDep` with an `If-None-Match` header parameter
     # cost about 10 % of this route's CPU (bench/README.md, item 22).
+    """Answers the book with its `ETag`. Send the ETags you hold in `If-None-Match` to get 304 Not
+    Modified, without a body, while the book is unchanged. A change to the book, its tags or its
+    reviews (the rating summary) changes the ETag."""
     context = app_context(request)
     if_none_match = request.headers.get("if-none-match")
     # The body is serialised once, for both the ETag and the answer.
@@ -136,7 +172,10 @@ async def read_book(uid: uuid.UUID, request: Request) -> Response:
 @router.patch(
     "/{uid}",
     response_model=BookOut,
-    responses=problem_responses(401, 403, 404, 409, 412, 422, 503),
+    responses={
+        200: {"headers": headers("ETag")},
+        **problem_responses(*VERIFIED, Forbidden, BookNotFound, IsbnTaken, PreconditionFailed),
+    },
     summary="Change some of a book's fields (owner or admin); honours `If-Match`",
 )
 async def update_book(
@@ -146,14 +185,23 @@ async def update_book(
     db: SessionDep,
     if_match: Annotated[str | None, Header(max_length=1024)] = None,
 ) -> Response:
+    """Changes the fields sent and only those; `null` clears an optional field (`title` and `author`
+    cannot be cleared). The book's owner or an administrator only (403 `forbidden`).
+
+    Send the `ETag` you read in `If-Match` to change the book only if nobody changed it since:
+    otherwise 412 `precondition_failed`, nothing changes, and you read the book again before
+    retrying. Without `If-Match` the change is unconditional. Answers the book and its new
+    `ETag`."""
     return _book_response(await service.update_book(context, db, book, changes, if_match))
 
 
 @router.delete(
     "/{uid}",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=problem_responses(401, 403, 404, 422, 503),
+    responses=problem_responses(*VERIFIED, Forbidden, BookNotFound),
     summary="Delete a book (owner or admin); its reviews and tag links go with it",
 )
 async def delete_book(book: OwnedBook, db: SessionDep) -> None:
+    """The book's owner or an administrator only (403 `forbidden`). Its reviews and tag links are
+    deleted with it."""
     await service.delete_book(db, book.uid)

@@ -22,6 +22,8 @@ class Status(BaseModel):
 
 @router.get("/healthz", response_model=Status, summary="The process is up (touches nothing else)")
 async def healthz() -> Status:
+    """For liveness probes: answers 200 while the process runs, and touches nothing else (no
+    database, no Redis)."""
     return Status(status="ok")
 
 
@@ -32,6 +34,8 @@ async def healthz() -> Status:
     summary="The database (and Redis, when configured) answer",
 )
 async def readyz(context: ContextDep) -> Any:
+    """For load balancers' health checks: 200 when the database (and Redis, when configured) answer;
+    otherwise 503 with `Retry-After`, its `checks` naming what is not answering."""
     checks: dict[str, str] = {}
     try:
         async with context.engine.connect() as connection:

@@ -15,7 +15,17 @@ from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Match
 
-from bookly.core.errors import AppError, ServiceUnavailable, ValidationFailed
+from bookly.core.errors import (
+    AppError,
+    Conflict,
+    Forbidden,
+    NotFound,
+    PreconditionFailed,
+    RateLimited,
+    ServiceUnavailable,
+    Unauthorized,
+    ValidationFailed,
+)
 
 logger = logging.getLogger("bookly.errors")
 
@@ -177,13 +187,77 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Exception, _unexpected_error)
 
 
-def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses=` entries documenting problem documents for the given statuses."""
+# What a bare status documents (`problem_responses(503)`): the core error of that status, else
+# the framework's own code.
+_ERRORS_BY_STATUS: dict[int, type[AppError]] = {
+    error.status_code: error
+    for error in (
+        Unauthorized,
+        Forbidden,
+        NotFound,
+        Conflict,
+        PreconditionFailed,
+        ValidationFailed,
+        RateLimited,
+        ServiceUnavailable,
+        AppError,
+    )
+}
+
+
+def problem_example(
+    status: int, error_code: str, title: str, detail: str, **extra: Any
+) -> dict[str, Any]:
+    """An OpenAPI example of a problem document, named by its `error_code`."""
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    return {"summary": title, "value": {**body, "error_code": error_code, **extra}}
+
+
+def _example_of(source: type[AppError] | int) -> tuple[int, dict[str, Any]]:
+    if isinstance(source, int):
+        if source in _ERRORS_BY_STATUS:
+            return _example_of(_ERRORS_BY_STATUS[source])
+        phrase = HTTPStatus(source).phrase
+        return source, problem_example(source, _CODES_BY_STATUS[source], phrase, f"{phrase}.")
+    extra: dict[str, Any] = {}
+    if issubclass(source, ValidationFailed):
+        issue = {"loc": list(source.location), "msg": source.title, "type": source.issue_type}
+        extra["errors"] = [issue]
+    example = problem_example(
+        source.status_code, source.error_code, source.title, f"{source.title}.", **extra
+    )
+    return source.status_code, example
+
+
+def problem_description(status: int, examples: dict[str, Any]) -> str:
+    """A problem response's description: its status and every `error_code` it can carry (the
+    keys of `examples`), which is what a client branches on."""
+    codes = "\n".join(f"- `{code}`: {example['summary']}" for code, example in examples.items())
+    return f"{HTTPStatus(status).phrase}. The problem's `error_code` is one of:\n\n{codes}"
+
+
+def problem_response_doc(status: int, examples: dict[str, Any]) -> dict[str, Any]:
+    """One OpenAPI response: a problem document (and nothing else), an example per code."""
     return {
-        status: {
-            "model": Problem,
-            "description": HTTPStatus(status).phrase,
-            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
-        }
-        for status in statuses
+        "description": problem_description(status, examples),
+        "content": {
+            PROBLEM_MEDIA_TYPE: {
+                "schema": {"$ref": "#/components/schemas/Problem"},
+                "examples": examples,
+            }
+        },
+    }
+
+
+def problem_responses(*sources: type[AppError] | int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` entries for the errors a route can raise (`AppError` subclasses)
+    and bare statuses (the framework's code for each): one response per status, listing every
+    `error_code` with an example body. core/openapi.py adds what every operation shares."""
+    by_status: dict[int, dict[str, Any]] = {}
+    for source in sources:
+        status, example = _example_of(source)
+        by_status.setdefault(status, {}).setdefault(example["value"]["error_code"], example)
+    return {
+        status: problem_response_doc(status, examples)
+        for status, examples in sorted(by_status.items())
     }
