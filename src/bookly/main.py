@@ -44,6 +44,7 @@ from bookly.reviews.router import router as reviews_router
 from bookly.tags.router import book_tags_router
 from bookly.tags.router import router as tags_router
 from bookly.users.router import router as users_router
+from bookly.web.site import install_web
 
 API_PREFIX = "/api/v1"
 # Every router served under API_PREFIX (tests walk these to find, e.g., every admin route).
@@ -123,6 +124,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # at every level of nesting, so one level less is measurably cheaper per request.
     for router in API_ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
+    install_web(app)  # the readers' site at `/`, its routes after the API's
     app.include_router(health_router)
     app.include_router(pages_router)
     app.include_router(metrics_router)

@@ -1,0 +1,84 @@
+"""The home page: the catalogue, its search, filters and sorts, a keyset page at a time.
+
+The list is `GET /api/v1/books` itself: the same query model validates the filters, the same
+`list_books` reads the page in one statement, and "next page" follows the same signed cursor.
+"""
+
+from typing import Any
+
+from fastapi import Request
+from starlette.responses import Response
+
+from bookly.books.listing import BookFilters, list_books
+from bookly.books.schemas import BookListQuery, BookSort
+from bookly.core.context import ContextDep
+from bookly.web import forms
+from bookly.web.rendering import page
+from bookly.web.routing import web_router
+
+router = web_router()
+
+# The filter form's fields, as the API's query parameters name them.
+_FILTERS = ("q", "author", "language", "tag", "min_rating", "sort")
+SORTS = (
+    ("", "Newest first (best match when searching)"),
+    (BookSort.RATING_DESC.value, "Highest rated"),
+    (BookSort.TITLE.value, "Title, A to Z"),
+    (BookSort.PUBLISHED_DESC.value, "Recently published"),
+    (BookSort.OLDEST.value, "Oldest in the catalogue"),
+)
+MIN_RATINGS = (
+    ("", "Any rating"),
+    ("4.5", "4.5 stars or more"),
+    *((f"{n}", f"{n} stars or more") for n in (4, 3, 2)),
+)
+
+
+def filters_of(query: BookListQuery) -> BookFilters:
+    """The list's filters from its validated query, as `GET /api/v1/books` builds them."""
+    q = " ".join(query.q.split()) if query.q else None  # blank text searches for nothing
+    return BookFilters(
+        q=q or None,
+        author=query.author,
+        language=query.language,
+        tags=sorted(set(query.tag or [])),
+        min_rating=query.min_rating,
+    )
+
+
+def book_query(values: dict[str, str], cursor: str, errors: forms.Errors) -> BookListQuery | None:
+    """The API's query model from the filter form's text (blank fields left out)."""
+    given: dict[str, Any] = {name: value for name, value in values.items() if value}
+    if "tag" in given:
+        given["tag"] = [given["tag"]]
+    if cursor:
+        given["cursor"] = cursor
+    return forms.validated(BookListQuery, given, errors)
+
+
+@router.get("/")
+async def catalogue(request: Request, context: ContextDep) -> Response:
+    values = {name: request.query_params.get(name, "").strip() for name in _FILTERS}
+    errors: forms.Errors = {}
+    query = book_query(values, request.query_params.get("cursor", ""), errors)
+    books, next_cursor = [], None
+    if query is not None:
+        filters = filters_of(query)
+        # The sort chosen applies; none means newest, or best match for a search (as the API).
+        sort = query.sort if query.sort is not BookSort.RELEVANCE or filters.q else None
+        found = await list_books(context, query, filters, sort)
+        books, next_cursor = found.items, found.next_cursor
+    next_values = {name: value for name, value in values.items() if value}
+    return page(
+        request,
+        "catalogue.html",
+        title=f"Books matching “{values['q']}”" if values["q"] else "Books",
+        status=422 if errors else 200,
+        values=values,
+        errors=errors,
+        books=books,
+        next_page={**next_values, "cursor": next_cursor} if next_cursor else None,
+        first_page=next_values if request.query_params.get("cursor") else None,
+        sorts=SORTS,
+        min_ratings=MIN_RATINGS,
+    )
