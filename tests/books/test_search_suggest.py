@@ -54,3 +54,13 @@ async def test_suggestions_are_in_the_openapi_schema(harness: Harness) -> None:
     assert answer == {"$ref": "#/components/schemas/BookSuggestions"}
     item = schema["components"]["schemas"]["BookSuggestion"]
     assert set(item["properties"]) == {"uid", "title", "author"}
+
+
+async def test_suggest_is_no_book_to_change(harness: Harness) -> None:
+    # `/books/{uid}` serves PATCH and DELETE, but `suggest` is not a book's uid.
+    for method in ("PATCH", "DELETE"):
+        response = await harness.client.request(method, SUGGEST)
+        assert response.status_code == 405, response.text
+        assert response.headers["allow"] == "GET"
+    malformed = await harness.client.get("/api/v1/books/suggestion")
+    assert malformed.status_code == 422

@@ -3,6 +3,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
+from starlette.convertors import Convertor, register_url_convertor
 
 from bookly.auth.dependencies import VerifiedUser
 from bookly.auth.responses import VERIFIED
@@ -29,6 +30,22 @@ from bookly.idempotency.keys import IdempotencyKeyDep
 from bookly.idempotency.responses import KEYED
 
 router = APIRouter(prefix="/books", tags=["books"])
+
+
+class _BookUid(Convertor[str]):
+    """A book's path segment: anything (a malformed uid gets its 422) but `suggest`, so that
+    `PATCH /books/suggest` is a method `/books/suggest` does not allow (405), not a book."""
+
+    regex = "(?!suggest$)[^/]+"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("book_uid", _BookUid())
 
 _IF_NONE_MATCH = {
     "name": "If-None-Match",
@@ -140,7 +157,7 @@ async def create_book(
 
 
 @router.get(
-    "/{uid}",
+    "/{uid:book_uid}",
     response_model=BookOut,
     responses={
         200: {"headers": headers("ETag")},
@@ -170,7 +187,7 @@ async def read_book(uid: uuid.UUID, request: Request) -> Response:
 
 
 @router.patch(
-    "/{uid}",
+    "/{uid:book_uid}",
     response_model=BookOut,
     responses={
         200: {"headers": headers("ETag")},
@@ -196,7 +213,7 @@ async def update_book(
 
 
 @router.delete(
-    "/{uid}",
+    "/{uid:book_uid}",
     status_code=status.HTTP_204_NO_CONTENT,
     responses=problem_responses(*VERIFIED, Forbidden, BookNotFound),
     summary="Delete a book (owner or admin); its reviews and tag links go with it",
