@@ -19,6 +19,7 @@ from sqlmodel import col
 from bookly.auth.schemas import SignupIn
 from bookly.core.config import get_settings
 from bookly.core.logging import configure_logging, logging_config
+from bookly.core.pooler import store_statement_timeout
 from bookly.mail.worker import run_worker
 from bookly.main import create_context
 from bookly.models import Role, User
@@ -46,7 +47,8 @@ def migrate(
         bool, typer.Option("--history", help="List the migrations; change nothing.")
     ] = False,
 ) -> None:
-    """Apply database migrations (to `DATABASE_URL`, default: SQLite under ./var/)."""
+    """Apply database migrations (to `DATABASE_URL`, default: SQLite under ./var/); with
+    `DB_POOLER=transaction`, also store `DB_STATEMENT_TIMEOUT_MS` as the role's default there."""
     settings = get_settings()
     if settings.is_sqlite:
         Path("var").mkdir(exist_ok=True)
@@ -57,6 +59,7 @@ def migrate(
         command.history(config, indicate_current=True)
     else:
         command.upgrade(config, revision)
+        asyncio.run(store_statement_timeout(settings))
 
 
 @app.command()

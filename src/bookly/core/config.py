@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=10, ge=1, le=100)
     db_pool_timeout_seconds: float = Field(default=3.0, gt=0)
     db_statement_timeout_ms: int = Field(default=5000, ge=0)
+    # `transaction`: every connection goes through a transaction-pooling proxy (PgBouncer):
+    # no prepared statement outlives its statement, no session state, and the statement timeout
+    # is the role's default in the database (`bookly migrate` stores it), not a startup option.
+    db_pooler: Literal["none", "transaction"] = "none"
     redis_timeout_seconds: float = Field(default=0.3, gt=0, le=0.5)
     password_hash_concurrency: int = Field(default=2, ge=1, le=64)
     # Callers that may wait for a hashing thread (each may hold a pooled connection meanwhile);
@@ -151,6 +155,8 @@ class Settings(BaseSettings):
             raise ValueError("JWT_SECRET must be set to a private value of 32+ characters")
         if self.mail_starttls and self.mail_ssl_tls:
             raise ValueError("MAIL_STARTTLS and MAIL_SSL_TLS are exclusive: choose one")
+        if self.is_sqlite and self.db_pooler != "none":
+            raise ValueError("DB_POOLER is for PostgreSQL")
         return self
 
     @property

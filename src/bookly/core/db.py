@@ -22,6 +22,7 @@ from sqlmodel import SQLModel
 
 from bookly.core.config import Settings
 from bookly.core.errors import AppError
+from bookly.core.pooler import sqlalchemy_connect_args
 
 # Deterministic constraint names, so migrations can name what they alter (SQLite batch mode).
 SQLModel.metadata.naming_convention = {
@@ -56,18 +57,16 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def create_engine(settings: Settings) -> AsyncEngine:
+def create_engine(settings: Settings, url: str | None = None) -> AsyncEngine:
+    """The engine of `url` (by default `DATABASE_URL`; a replica's, for its reads)."""
     if settings.is_sqlite:
         engine = create_async_engine(
             settings.database_url, connect_args={"timeout": 15}, hide_parameters=True
         )
         event.listen(engine.sync_engine, "connect", _configure_sqlite)
         return engine
-    server_settings = {"application_name": "bookly"}
-    if settings.db_statement_timeout_ms:
-        server_settings["statement_timeout"] = str(settings.db_statement_timeout_ms)
     return create_async_engine(
-        settings.database_url,
+        url or settings.database_url,
         pool_size=settings.db_pool_size,
         max_overflow=0,
         pool_timeout=settings.db_pool_timeout_seconds,
@@ -76,10 +75,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
         # with 503 and SQLAlchemy then replaces every pooled connection.
         # Errors (which get logged) must not carry bound values: hashes, emails, token ids.
         hide_parameters=True,
-        connect_args={
-            "server_settings": server_settings,
-            "timeout": settings.db_pool_timeout_seconds,
-        },
+        connect_args=sqlalchemy_connect_args(settings),
     )
 
 

@@ -19,11 +19,12 @@ from typing import Any, Protocol, overload
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 from sqlalchemy import Select
-from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from bookly.core.config import Settings
 from bookly.core.db import PoolTurns, autocommit
+from bookly.core.pooler import asyncpg_arguments, behind_pooler, plain_dsn
 
 
 class Row(Protocol):
@@ -132,15 +133,16 @@ class PostgresReader:
     opened as needed; requests wait for one first come, first served, as long as
     `DB_POOL_TIMEOUT_SECONDS`)."""
 
-    def __init__(self, settings: Settings, dialect: Dialect):
+    def __init__(self, settings: Settings, dialect: Dialect, url: str | None = None):
         self._dialect = dialect
-        self._dsn = make_url(settings.database_url).set(drivername="postgresql")
+        self._dsn = plain_dsn(url or settings.database_url)
         self.max_size = settings.db_pool_size
         self._timeout = settings.db_pool_timeout_seconds
         self._turns = PoolTurns(self.max_size, self._timeout)
-        self._server_settings = {"application_name": "bookly"}
-        if settings.db_statement_timeout_ms:
-            self._server_settings["statement_timeout"] = str(settings.db_statement_timeout_ms)
+        self._connect_arguments = asyncpg_arguments(settings)
+        # Behind a pooler asyncpg's statement cache is off, and every read is its own unnamed
+        # statement: parsed, and planned for its values, each time.
+        self._unnamed = behind_pooler(settings)
         self._pool: asyncpg.Pool | None = None
         self._opening = asyncio.Lock()
 
@@ -155,7 +157,11 @@ class PostgresReader:
         async with self._turns.turn():
             connection = await pool.acquire()
             try:
-                records = await _fetch(connection, query, compiled, compiled.arguments(parameters))
+                arguments = compiled.arguments(parameters)
+                if self._unnamed or not query.planned_per_values:
+                    records = await connection.fetch(compiled.sql, *arguments)
+                else:
+                    records = await _fetch_planned_per_values(connection, compiled, arguments)
             finally:
                 await pool.release(connection)
         return records
@@ -164,12 +170,12 @@ class PostgresReader:
         async with self._opening:
             if self._pool is None:
                 self._pool = await asyncpg.create_pool(
-                    self._dsn.render_as_string(hide_password=False),
+                    self._dsn,
                     min_size=0,
                     max_size=self.max_size,
                     timeout=self._timeout,
-                    server_settings=self._server_settings,
                     reset=_nothing_to_reset,
+                    **self._connect_arguments,
                 )
             return self._pool
 
@@ -183,16 +189,11 @@ class PostgresReader:
             await self._pool.close()
 
 
-async def _fetch(
-    connection: "PoolConnectionProxy[asyncpg.Record]",
-    query: Prepared,
-    compiled: _Compiled,
-    arguments: list[Any],
+async def _fetch_planned_per_values(
+    connection: "PoolConnectionProxy[asyncpg.Record]", compiled: _Compiled, arguments: list[Any]
 ) -> list[asyncpg.Record]:
-    if not query.planned_per_values:
-        return await connection.fetch(compiled.sql, *arguments)  # asyncpg's cached statement
-    # A statement of its own, outside asyncpg's cache, so its one run is planned for these
-    # values (asyncpg deallocates it once it is dropped).
+    """A statement of its own, outside asyncpg's cache (where a plain `fetch` goes), so its one
+    run is planned for these values (asyncpg deallocates it once it is dropped)."""
     statement = await connection.prepare(compiled.sql)
     return await statement.fetch(*arguments)
 
