@@ -24,7 +24,7 @@ from bookly.cli import alembic_config
 from tests.support.servers import free_port
 
 
-def _as_postgres_user(command: list[str]) -> list[str]:
+def as_postgres_user(command: list[str]) -> list[str]:
     if os.geteuid() == 0:
         return ["runuser", "-u", "postgres", "--", *command]
     return command
@@ -59,7 +59,7 @@ class ScratchPostgres:
 
     def _pg_ctl(self, *args: str) -> None:
         subprocess.run(
-            _as_postgres_user(["pg_ctl", "-D", str(self.directory / "data"), *args]),
+            as_postgres_user(["pg_ctl", "-D", str(self.directory / "data"), *args]),
             check=True,
             capture_output=True,
             timeout=60,
@@ -83,7 +83,7 @@ def scratch_postgres() -> Iterator[ScratchPostgres]:
         shutil.chown(directory, "postgres", "postgres")
     cluster = ScratchPostgres(directory, free_port())
     subprocess.run(
-        _as_postgres_user(
+        as_postgres_user(
             ["initdb", "-D", str(directory / "data"), "-A", "trust", "-U", "postgres", "-E", "UTF8"]
         ),
         check=True,
@@ -95,7 +95,7 @@ def scratch_postgres() -> Iterator[ScratchPostgres]:
         yield cluster
     finally:
         subprocess.run(
-            _as_postgres_user(["pg_ctl", "-D", str(directory / "data"), "-m", "immediate", "stop"]),
+            as_postgres_user(["pg_ctl", "-D", str(directory / "data"), "-m", "immediate", "stop"]),
             capture_output=True,
             timeout=60,
             check=False,
