@@ -4,6 +4,7 @@ the API's own; forms without their CSRF token are refused."""
 import re
 import uuid
 
+import httpx
 from playwright.async_api import expect
 
 from tests.factories import PASSWORD, Account
@@ -136,3 +137,21 @@ async def test_error_pages_are_pages(site: Site, new_page: NewPage, look_at: Loo
     assert "unsafe-inline" not in home.headers["content-security-policy"]
     assert home.headers["x-frame-options"] == "DENY"
     assert home.headers["referrer-policy"] == "same-origin"
+
+
+async def test_a_signed_in_page_sends_visitors_to_sign_in_and_back(
+    site: Site, new_page: NewPage
+) -> None:
+    reader = await site.reader()
+    page = await new_page()
+    await page.goto("/books/new")
+    await expect(page).to_have_url(re.compile(r"/sign-in\?next=%2Fbooks%2Fnew$"))
+    await page.get_by_label("Email address").fill(reader.email)
+    await page.get_by_label("Password").fill(reader.password)
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page).to_have_url(re.compile(r"/books/new$"))
+    # A `next` off the site is ignored.
+    async with httpx.AsyncClient(base_url=site.url) as client:
+        for target in ("//evil.example/x", "https://evil.example", "/\\evil.example"):
+            shown = await client.get("/sign-in", params={"next": target})
+            assert "evil.example" not in shown.text

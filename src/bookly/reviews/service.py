@@ -70,6 +70,16 @@ async def create_review(
     return review
 
 
+def may_edit(author_uid: uuid.UUID, user: Account) -> bool:
+    """Only its author edits a review (the site asks too, to offer the button or not)."""
+    return author_uid == user.uid
+
+
+def may_delete(author_uid: uuid.UUID, user: Account) -> bool:
+    """Its author or an administrator deletes a review."""
+    return author_uid == user.uid or user.role == Role.ADMIN
+
+
 async def get_review(db: AsyncSession, review_uid: uuid.UUID) -> ReviewOut:
     row = (
         await db.execute(_with_author(select(Review).where(col(Review.uid) == review_uid)))
@@ -87,7 +97,7 @@ async def update_review(
     changes: ReviewUpdate,
 ) -> ReviewOut:
     review = await _locked_review(db, review_uid)
-    if review.user_uid != user.uid:
+    if not may_edit(review.user_uid, user):
         raise Forbidden("Only the review's author may edit it.")
     fields = changes.model_dump(exclude_unset=True, exclude_none=True)
     if "rating" in fields and fields["rating"] != review.rating:
@@ -102,7 +112,7 @@ async def update_review(
 
 async def delete_review(db: AsyncSession, user: Account, review_uid: uuid.UUID) -> None:
     review = await _locked_review(db, review_uid)
-    if review.user_uid != user.uid and user.role != Role.ADMIN:
+    if not may_delete(review.user_uid, user):
         raise Forbidden("Only the review's author or an administrator may delete it.")
     await db.execute(delete(Review).where(col(Review.uid) == review.uid))
     await _shift_summaries(db, {review.book_uid: (-1, -review.rating)})

@@ -14,11 +14,14 @@ How the parts fit:
   bearer path checks a token. Route parameters: `OptionalWebUser`, `WebUser`,
   `VerifiedWebUser`, `AdminWebUser` (an `Account`) and `WebCaller` (with the session id).
 - `rendering.py`: `page(request, "template.html", title=...)` renders a template of
-  `templates/` (they extend `base.html`); `redirect(request, url)` answers 303.
+  `templates/` (they extend `base.html`); `redirect(url)` answers 303; `with_notice(path, key)`
+  asks the next page to show one of `NOTICES`; `safe_next` keeps a `next` on this site.
 - `errors.py`: errors raised by a site route (or met by a browser at an unknown path) become
   HTML pages in the site's style; `SignInRequired` sends an anonymous visitor to sign in and back.
 - `forms.py`: form text to the typed values the API's request models take, and their
-  validation errors by field, for showing next to each input.
+  validation errors by field, for showing next to each input; `paging.py`: a link's cursor.
+- Pages: `catalogue.py` (`/`), `books.py` (`/books/…`), `reviews.py`, `tags.py` (`/tags…`),
+  `users.py` (`/users/{uid}`), `account.py` (sign in, sign up, sign out, resend the email).
 
 To add a page:
 
@@ -29,9 +32,10 @@ To add a page:
    session (`SessionDep`) with `@read_only`, as the API does.
 2. A form that changes something is `method="post"` and carries
    `<input type="hidden" name="csrf_token" value="{{ csrf_token() }}">`; after the change,
-   `redirect(request, "/things/…?notice=thing-saved")`, with the notice's text added to
+   `redirect(with_notice("/things/…", "thing-saved"))`, with the notice's text added to
    `NOTICES` in `rendering.py`. Validation errors: re-render the form with `errors` by field
-   (`forms.field_errors`) and the typed values, status 422.
+   (`forms.validated` with the API's request model) and the typed values, status 422; after a
+   service refused a write (a conflict), `await db.rollback()` before rendering.
 3. List the router in `site.py`'s `WEB_ROUTERS`; a link for signed-in visitors goes in
    `navigation.py`'s menus.
 4. Test it in a real browser (tests/web): screenshots at both widths and the axe check

@@ -21,7 +21,7 @@ router = web_router()
 # The filter form's fields, as the API's query parameters name them.
 _FILTERS = ("q", "author", "language", "tag", "min_rating", "sort")
 SORTS = (
-    ("", "Newest first (best match when searching)"),
+    ("", "Newest first, or best match"),
     (BookSort.RATING_DESC.value, "Highest rated"),
     (BookSort.TITLE.value, "Title, A to Z"),
     (BookSort.PUBLISHED_DESC.value, "Recently published"),
@@ -75,6 +75,7 @@ async def catalogue(request: Request, context: ContextDep) -> Response:
         title=f"Books matching “{values['q']}”" if values["q"] else "Books",
         status=422 if errors else 200,
         values=values,
+        filtered=any(value for name, value in values.items() if name != "q"),
         errors=errors,
         books=books,
         next_page={**next_values, "cursor": next_cursor} if next_cursor else None,

@@ -111,6 +111,7 @@ def page(
         csrf_token=lambda: csrf_token(request),
         notice=NOTICES.get(request.query_params.get("notice", "")),
         here=here(request),
+        sign_in_link=sign_in_link(request),
         search_text=request.query_params.get("q", "") if request.url.path == "/" else "",
         **variables,
     )
@@ -120,6 +121,13 @@ def page(
 def redirect(url: str) -> Response:
     """303 See Other: after a form, the browser GETs `url` (a same-site path)."""
     return RedirectResponse(url, status_code=303)
+
+
+def sign_in_link(request: Request) -> str:
+    """The header's "Sign in": back to this page afterwards (but not to the account forms)."""
+    if request.url.path in {"/sign-in", "/sign-up"}:
+        return "/sign-in"
+    return "/sign-in?" + urlencode({"next": here(request)})
 
 
 def here(request: Request) -> str:

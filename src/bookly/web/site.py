@@ -3,12 +3,19 @@
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from bookly.web import account, catalogue
+from bookly.web import account, books, catalogue, reviews, tags, users
 from bookly.web.errors import install_error_pages
 from bookly.web.rendering import STATIC_DIR, STATIC_PATH
 
 # Mounted after the API's routers: FastAPI tries routes in order, and the API's come first.
-WEB_ROUTERS = (catalogue.router, account.router)
+WEB_ROUTERS = (
+    catalogue.router,
+    books.router,
+    reviews.router,
+    tags.router,
+    users.router,
+    account.router,
+)
 
 
 def install_web(app: FastAPI) -> None:
