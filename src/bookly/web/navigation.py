@@ -17,6 +17,8 @@ class MenuItem:
 USER_MENU: list[MenuItem] = [
     MenuItem("Your profile", "/users/{uid}"),
     MenuItem("Add a book", "/books/new"),
+    MenuItem("Your sessions", "/account/sessions"),
+    MenuItem("Change password", "/account/password"),
 ]
 
 

@@ -56,6 +56,13 @@ NOTICES = {
     "review-added": "Your review is published.",
     "review-saved": "Your review's changes are saved.",
     "review-deleted": "The review is deleted.",
+    "session-revoked": "That session is signed out.",
+    "signed-out-everywhere": "You are signed out everywhere: in every browser and app.",
+    "password-changed": "Your password is changed, and your other sessions are signed out.",
+    "reset-requested": (
+        "If an account uses that address, a link to choose a new password is on its way."
+    ),
+    "account-deleted": "Your account is deleted. Thank you for reading with us.",
 }
 
 

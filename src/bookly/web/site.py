@@ -3,7 +3,7 @@
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from bookly.web import account, books, catalogue, reviews, tags, users
+from bookly.web import account, account_pages, books, catalogue, reviews, tags, users
 from bookly.web.errors import install_error_pages
 from bookly.web.rendering import STATIC_DIR, STATIC_PATH
 
@@ -15,6 +15,7 @@ WEB_ROUTERS = (
     tags.router,
     users.router,
     account.router,
+    account_pages.router,
 )
 
 
