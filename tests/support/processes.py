@@ -5,7 +5,7 @@ import os
 import signal
 from pathlib import Path
 
-from tests.support.servers import BOOKLY
+from tests.support.servers import BOOKLY, START_TIMEOUT_SECONDS
 
 
 def process_env(database_url: str, smtp_port: int, **extra: str) -> dict[str, str]:
@@ -46,7 +46,7 @@ class Process:
     def output(self) -> str:
         return self.log.read_text(errors="replace")
 
-    async def wait_for_output(self, text: str, seconds: float = 30) -> None:
+    async def wait_for_output(self, text: str, seconds: float = START_TIMEOUT_SECONDS) -> None:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + seconds
         while text not in self.output():
