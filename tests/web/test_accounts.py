@@ -155,3 +155,31 @@ async def test_a_signed_in_page_sends_visitors_to_sign_in_and_back(
         for target in ("//evil.example/x", "https://evil.example", "/\\evil.example"):
             shown = await client.get("/sign-in", params={"next": target})
             assert "evil.example" not in shown.text
+
+
+async def test_site_sign_in_is_rate_limited_like_the_api_login(
+    site: Site, new_page: NewPage, look_at: LookAt
+) -> None:
+    reader = await site.reader()
+    page = await new_page()
+    await page.goto("/sign-in")
+    # The account's limit (5 failures in 15 minutes) counts the site's attempts...
+    for _ in range(5):
+        await page.get_by_label("Email address").fill(reader.email)
+        await page.get_by_label("Password").fill("not-the-password")
+        await page.get_by_role("button", name="Sign in").click()
+        await expect(page.get_by_role("alert")).to_contain_text("wrong")
+    await page.get_by_label("Email address").fill(reader.email)
+    await page.get_by_label("Password").fill(reader.password)
+    async with page.expect_response("**/sign-in") as answer:
+        await page.get_by_role("button", name="Sign in").click()
+    limited = await answer.value
+    assert limited.status == 429
+    assert int(limited.headers["retry-after"]) > 0
+    await expect(page.get_by_role("alert")).to_contain_text("Too many failed attempts")
+    await look_at(page, "sign-in-429")
+    # ...and the API's login, which shares it, refuses the right password too.
+    api = await site.api.post(
+        "/api/v1/auth/login", json={"email": reader.email, "password": reader.password}
+    )
+    assert api.status_code == 429

@@ -35,7 +35,7 @@ from sqlalchemy.orm import Mapped
 from sqlmodel import col
 
 from bookly.books import objects, search
-from bookly.books.schemas import BookOut, BookSort, BookSuggestion
+from bookly.books.schemas import BookListQuery, BookOut, BookSort, BookSuggestion
 from bookly.core.context import AppContext
 from bookly.core.pagination import Keyset, Page, PageParams, count_if_asked, count_of
 from bookly.core.reads import Prepared
@@ -60,6 +60,21 @@ class BookFilters:
     published_from: date | None = None
     published_to: date | None = None
     min_rating: float | None = None
+
+    @classmethod
+    def of_query(cls, query: BookListQuery) -> "BookFilters":
+        """The filters of a validated `GET /books` query (the site's catalogue reads the same)."""
+        q = " ".join(query.q.split()) if query.q else None  # blank text searches for nothing
+        return cls(
+            q=q or None,
+            author=query.author,
+            language=query.language,
+            tags=sorted(set(query.tag or [])),
+            owner=query.owner,
+            published_from=query.published_from,
+            published_to=query.published_to,
+            min_rating=query.min_rating,
+        )
 
 
 KeyColumn = ColumnElement[Any] | Mapped[Any]

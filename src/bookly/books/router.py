@@ -90,21 +90,11 @@ async def list_books(
     A keyset page: pass `next_cursor` back as `cursor`, with the same filters and order (a cursor
     of another list or order is refused with 422). Books added while paging never make a page
     repeat or skip one."""
-    q = " ".join(query.q.split()) if query.q else None  # blank text searches for nothing
-    if query.sort is BookSort.RELEVANCE and not q:
+    filters = listing.BookFilters.of_query(query)
+    if query.sort is BookSort.RELEVANCE and not filters.q:
         raise RequestValidationError(
             [{"loc": ("query", "sort"), "msg": "relevance needs `q`", "type": "value_error"}]
         )
-    filters = listing.BookFilters(
-        q=q or None,
-        author=query.author,
-        language=query.language,
-        tags=sorted(set(query.tag or [])),
-        owner=query.owner,
-        published_from=query.published_from,
-        published_to=query.published_to,
-        min_rating=query.min_rating,
-    )
     return await listing.list_books(context, query, filters, query.sort)
 
 

@@ -34,18 +34,6 @@ MIN_RATINGS = (
 )
 
 
-def filters_of(query: BookListQuery) -> BookFilters:
-    """The list's filters from its validated query, as `GET /api/v1/books` builds them."""
-    q = " ".join(query.q.split()) if query.q else None  # blank text searches for nothing
-    return BookFilters(
-        q=q or None,
-        author=query.author,
-        language=query.language,
-        tags=sorted(set(query.tag or [])),
-        min_rating=query.min_rating,
-    )
-
-
 def book_query(values: dict[str, str], cursor: str, errors: forms.Errors) -> BookListQuery | None:
     """The API's query model from the filter form's text (blank fields left out)."""
     given: dict[str, Any] = {name: value for name, value in values.items() if value}
@@ -63,7 +51,7 @@ async def catalogue(request: Request, context: ContextDep) -> Response:
     query = book_query(values, request.query_params.get("cursor", ""), errors)
     books, next_cursor = [], None
     if query is not None:
-        filters = filters_of(query)
+        filters = BookFilters.of_query(query)
         # The sort chosen applies; none means newest, or best match for a search (as the API).
         sort = query.sort if query.sort is not BookSort.RELEVANCE or filters.q else None
         found = await list_books(context, query, filters, sort)
