@@ -7,8 +7,11 @@ from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
+from sqlalchemy import update
 
 from bookly.core.config import Settings
+from bookly.main import create_context
+from bookly.models import User
 from bookly.web.site import WEB_ROUTERS
 from tests.conftest import _empty_everything
 from tests.factories import sign_up
@@ -82,3 +85,34 @@ async def test_an_outage_is_the_sites_503_page(settings: Settings) -> None:
     assert answer.headers["content-type"].startswith("text/html")
     assert int(answer.headers["retry-after"]) > 0
     assert "Bookly is busy right now" in answer.text
+
+
+async def test_a_refused_write_is_shown_by_its_field(
+    browser_like: httpx.AsyncClient, settings: Settings
+) -> None:
+    """A unique rule the database enforces (the ISBN) comes back as the field's error, the
+    request's transaction rolled back, the typed values kept."""
+    await _sign_in(browser_like)
+    form = await browser_like.get("/books/new")
+    assert form.status_code == 403  # not verified yet
+    context = create_context(settings)
+    try:
+        async with context.sessionmaker.begin() as db:
+            await db.execute(update(User).values(is_verified=True))
+    finally:
+        await context.engine.dispose()
+    token = _TOKEN.search((await browser_like.get("/books/new")).text)
+    assert token
+    book = {"csrf_token": token[1], "title": "Dune", "author": "Frank Herbert"}
+    first = await browser_like.post("/books/new", data={**book, "isbn": "978-0-441-17271-9"})
+    assert first.status_code == 303
+    again = await browser_like.post(
+        "/books/new", data={**book, "title": "Dune again", "isbn": "0441172717"}
+    )
+    assert again.status_code == 409
+    assert 'id="f-isbn-error"' in again.text
+    assert "already exists" in again.text
+    assert 'value="Dune again"' in again.text
+    # The session is fine afterwards: the next write goes through.
+    third = await browser_like.post("/books/new", data={**book, "title": "Children of Dune"})
+    assert third.status_code == 303
