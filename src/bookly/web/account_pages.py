@@ -18,10 +18,11 @@ from bookly.auth.schemas import PASSWORD_MIN_LENGTH, PasswordChangeIn, PasswordR
 from bookly.core.context import ContextDep
 from bookly.core.db import SessionDep, read_only
 from bookly.core.errors import RateLimited
-from bookly.core.pagination import PageParams
+from bookly.core.pagination import DEFAULT_PAGE_SIZE
 from bookly.users import service as users_service
 from bookly.web import forms
 from bookly.web.clients import client_ip
+from bookly.web.paging import page_params
 from bookly.web.rendering import page, redirect, with_notice
 from bookly.web.routing import web_router
 from bookly.web.state import visit_of
@@ -36,7 +37,7 @@ async def my_sessions(
     request: Request, caller: WebCaller, context: ContextDep, db: SessionDep, cursor: str = ""
 ) -> Response:
     sessions = await auth_service.live_sessions(
-        context, db, PageParams(cursor=cursor or None), caller.account.uid, caller.sid
+        context, db, page_params(cursor, DEFAULT_PAGE_SIZE), caller.account.uid, caller.sid
     )
     return page(request, "account_sessions.html", title="Your sessions", sessions=sessions)
 

@@ -19,6 +19,7 @@ USER_MENU: list[MenuItem] = [
     MenuItem("Add a book", "/books/new"),
     MenuItem("Your sessions", "/account/sessions"),
     MenuItem("Change password", "/account/password"),
+    MenuItem("Administration", "/admin/users", admins_only=True),
 ]
 
 

@@ -63,6 +63,9 @@ NOTICES = {
         "If an account uses that address, a link to choose a new password is on its way."
     ),
     "account-deleted": "Your account is deleted. Thank you for reading with us.",
+    "user-saved": "The user's account is changed, and they are signed out everywhere.",
+    "tag-renamed": "The tag is renamed, on every book that carries it.",
+    "tag-deleted": "The tag is deleted, and left every book that carried it.",
 }
 
 

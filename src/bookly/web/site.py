@@ -3,7 +3,7 @@
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from bookly.web import account, account_pages, books, catalogue, reviews, tags, users
+from bookly.web import account, account_pages, admin, books, catalogue, reviews, tags, users
 from bookly.web.errors import install_error_pages
 from bookly.web.rendering import STATIC_DIR, STATIC_PATH
 
@@ -16,6 +16,7 @@ WEB_ROUTERS = (
     users.router,
     account.router,
     account_pages.router,
+    admin.router,
 )
 
 
