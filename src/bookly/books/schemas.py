@@ -1,15 +1,14 @@
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated, Self
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, StringConstraints, model_validator
-from pydantic.json_schema import SkipJsonSchema
+from pydantic import BaseModel, Field, StringConstraints, field_validator
 
 from bookly.auth.schemas import UserRef
 from bookly.books.fields import Isbn, IsoDate, Language, TagName
 from bookly.core.pagination import PageParams
-from bookly.core.schemas import RequestBody
+from bookly.core.schemas import RequestBody, WholeNumber
 from bookly.core.text import StorableText
 
 Title = Annotated[
@@ -19,7 +18,7 @@ Publisher = Annotated[
     StorableText, StringConstraints(min_length=1, max_length=255, strip_whitespace=True)
 ]
 Description = Annotated[StorableText, StringConstraints(max_length=5000)]
-PageCount = Annotated[int, Field(ge=1, le=100_000)]
+PageCount = Annotated[int, Field(ge=1, le=100_000), WholeNumber]
 
 
 class BookCreate(RequestBody):
@@ -33,12 +32,18 @@ class BookCreate(RequestBody):
     description: Description | None = None
 
 
+def _without_null(schema: dict[str, Any]) -> None:
+    # The field's JSON schema as its type alone: `_not_cleared` refuses the null.
+    [kept] = [option for option in schema.pop("anyOf") if option.get("type") != "null"]
+    schema.update(kept)
+
+
 class BookUpdate(RequestBody):
     """Any subset of the writable fields; `null` clears an optional one."""
 
     # Title and author may be left out but never cleared: the schema offers no null for them.
-    title: Title | SkipJsonSchema[None] = None
-    author: Title | SkipJsonSchema[None] = None
+    title: Title | None = Field(default=None, json_schema_extra=_without_null)
+    author: Title | None = Field(default=None, json_schema_extra=_without_null)
     publisher: Publisher | None = None
     published_date: IsoDate | None = None
     page_count: PageCount | None = None
@@ -46,12 +51,13 @@ class BookUpdate(RequestBody):
     isbn: Isbn | None = None
     description: Description | None = None
 
-    @model_validator(mode="after")
-    def _required_fields_stay(self) -> Self:
-        for name in ("title", "author"):
-            if name in self.model_fields_set and getattr(self, name) is None:
-                raise ValueError(f"{name} cannot be null")
-        return self
+    # Before the type, so that the refusal names the field (a default is never validated).
+    @field_validator("title", "author", mode="before")
+    @classmethod
+    def _not_cleared(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("cannot be cleared: leave it out to keep it")
+        return value
 
 
 class Rating(BaseModel):

@@ -5,7 +5,7 @@ from typing import Annotated
 from pydantic import BaseModel, StringConstraints
 
 from bookly.auth.schemas import PersonName, Username, UserOut
-from bookly.core.schemas import RequestBody
+from bookly.core.schemas import FromJsonString, RequestBody
 from bookly.core.text import StorableText
 from bookly.models import Role
 
@@ -32,7 +32,7 @@ class MeUpdate(RequestBody):
 
 
 class AdminUserUpdate(RequestBody):
-    role: Role | None = None
+    role: Annotated[Role, FromJsonString] | None = None
     is_active: bool | None = None
 
 
