@@ -40,6 +40,7 @@ _ENGLISH_DOCUMENT = (  # revision 0002's
     "setweight(to_tsvector('english'::regconfig, coalesce(author, '')), 'B') || "
     "setweight(to_tsvector('english'::regconfig, coalesce(description, '')), 'C')"
 )
+_BOOKS_PER_BATCH = 5000
 # The parser's token types that may hold letters with accents.
 _ACCENTED_TOKENS = "word, numword, hword, numhword, hword_part"
 
@@ -107,22 +108,24 @@ def _replace_search_vector(document: str, **index_options: str) -> None:
 
 
 def _index_stored_books() -> None:
+    """The books stored before, in batches (a catalogue may not fit in memory at once)."""
     connection = op.get_bind()
-    columns = (books_table.c.uid, books_table.c.title, books_table.c.author)
-    books = [
-        search_index.BookText(*row)
-        for row in connection.execute(sa.select(*columns, books_table.c.description))
-    ]
     dialect = connection.dialect.name
-    terms = search_index.vocabulary(books)
-    for statement in search_index.new_terms_statements(dialect, terms):
-        connection.execute(statement)
-    for statement in search_index.keys_statements(dialect, terms):
-        connection.execute(statement)
-    if dialect == "sqlite" and books:
-        rows = [search_index.sqlite_row(book) for book in books]
-        for statement in search_index.sqlite_row_statements():
-            connection.execute(statement, rows)
+    columns = (books_table.c.uid, books_table.c.title, books_table.c.author)
+    result = connection.execute(
+        sa.select(*columns, books_table.c.description),
+        execution_options={"yield_per": _BOOKS_PER_BATCH},
+    )
+    for rows in result.partitions():
+        books = [search_index.BookText(*row) for row in rows]
+        stored: list[str] = []
+        for statement in search_index.new_terms_statements(dialect, search_index.vocabulary(books)):
+            stored += connection.execute(statement).scalars().all()
+        for statement in search_index.keys_statements(dialect, stored):
+            connection.execute(statement)
+        if dialect == "sqlite":
+            rows_written = [search_index.sqlite_row(book) for book in books]
+            connection.execute(search_index.sqlite_row_statements()[1], rows_written)
 
 
 def downgrade() -> None:
