@@ -51,7 +51,7 @@ wrk:
 bench: install wrk  ## Bookly against the raw baseline, every scenario (about 15 minutes)
 	$(BENCH) $(BENCH_ARGS)
 
-bench-scale: install wrk  ## S2, S3, S6 latency at 10k and at 1M books (seeding 1M takes long)
+bench-scale: install wrk  ## S2, S6, S3, S3t, S7 latency at 10k and at 1M books (seeding 1M takes long)
 	$(BENCH) --mode scale $(BENCH_ARGS)
 
 bench-soak: install wrk  ## RSS of one server over 10 minutes of S1-S5
