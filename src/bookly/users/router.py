@@ -145,7 +145,7 @@ async def list_user_reviews(
 ) -> Page[ReviewOut]:
     """The reviews the user wrote, newest first, as a keyset page."""
     await service.get_user(db, uid)
-    return await list_reviews(context, db, page, user_uid=uid)
+    return await list_reviews(context, page, user_uid=uid)
 
 
 @router.patch(

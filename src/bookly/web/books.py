@@ -1,8 +1,9 @@
 """A book's page, adding a book, and (for its owner or an admin) changing or deleting it.
 
-The page reads the book with the API's one-statement `read_book` and its reviews with
-`list_reviews`; changes go through the books and tags services, under the same rule
-(`ensure_may_change`) as `PATCH /api/v1/books/{uid}`.
+The page reads the book with the API's one-statement `read_book`, and its first page of reviews
+with the one-statement `list_reviews` of `GET /api/v1/books/{uid}/reviews`; changes go through
+the books and tags services, under the same rule (`ensure_may_change`) as
+`PATCH /api/v1/books/{uid}`.
 """
 
 import uuid
@@ -48,7 +49,6 @@ def may_change(book: BookOut, visitor: Account | None) -> bool:
 async def book_page(
     request: Request,
     context: AppContext,
-    db: AsyncSession,
     book_uid: uuid.UUID,
     visitor: Account | None,
     *,
@@ -59,12 +59,12 @@ async def book_page(
 ) -> Response:
     book = await objects.read_book(context.reader, book_uid)
     reviews = await reviews_service.list_reviews(
-        context, db, page_params(cursor, REVIEWS_PER_PAGE), book_uid=book_uid
+        context, page_params(cursor, REVIEWS_PER_PAGE), book_uid=book_uid
     )
     own: ReviewOut | None = None
     if visitor is not None:
         mine = await reviews_service.list_reviews(
-            context, db, page_params("", 1), book_uid=book_uid, user_uid=visitor.uid
+            context, page_params("", 1), book_uid=book_uid, user_uid=visitor.uid
         )
         own = mine.items[0] if mine.items else None
     return page(
@@ -137,16 +137,14 @@ async def add_book(
 
 
 @router.get("/books/{uid}")
-@read_only
 async def show_book(
     uid: uuid.UUID,
     request: Request,
     context: ContextDep,
-    db: SessionDep,
     visitor: OptionalWebUser,
     cursor: str = "",
 ) -> Response:
-    return await book_page(request, context, db, uid, visitor, cursor=cursor)
+    return await book_page(request, context, uid, visitor, cursor=cursor)
 
 
 async def _owned_book(db: AsyncSession, uid: uuid.UUID, user: Account) -> BookOut:
