@@ -1,6 +1,6 @@
 import uuid
 
-from fastapi import APIRouter, Response, status
+from fastapi import Response, status
 
 from bookly.auth.dependencies import AdminUser, VerifiedUser
 from bookly.auth.responses import ADMIN, VERIFIED
@@ -11,15 +11,16 @@ from bookly.core.errors import Forbidden, InvalidCursor
 from bookly.core.pagination import Page, PageQuery
 from bookly.core.problems import problem_responses
 from bookly.core.responses import json_response
+from bookly.core.routing import ApiRouter
 from bookly.idempotency.keys import IdempotencyKeyDep
 from bookly.idempotency.responses import KEYED
 from bookly.reviews import service
 from bookly.reviews.errors import ReviewExists, ReviewNotFound
 from bookly.reviews.schemas import ReviewCreate, ReviewOut, ReviewUpdate
 
-router = APIRouter(prefix="/reviews", tags=["reviews"])
+router = ApiRouter(prefix="/reviews", tags=["reviews"])
 # The reviews of one book live under the book.
-book_reviews_router = APIRouter(prefix="/books/{uid}/reviews", tags=["reviews"])
+book_reviews_router = ApiRouter(prefix="/books/{uid}/reviews", tags=["reviews"])
 
 
 @book_reviews_router.get(

@@ -17,7 +17,7 @@ from bookly.books import objects
 from bookly.books import service as books_service
 from bookly.books.errors import IsbnTaken
 from bookly.books.schemas import BookOut
-from bookly.core.context import AppContext, ContextDep
+from bookly.core.context import AppContext, ContextDep, app_context
 from bookly.core.db import SessionDep, read_only
 from bookly.core.errors import Forbidden, PreconditionFailed
 from bookly.core.reads import session_reader
@@ -28,7 +28,7 @@ from bookly.web import book_forms, forms
 from bookly.web.paging import page_params
 from bookly.web.rendering import page, redirect, with_notice
 from bookly.web.routing import web_router
-from bookly.web.visitor import OptionalWebUser, VerifiedWebUser
+from bookly.web.visitor import VerifiedWebUser, signed_in_account
 
 router = web_router()
 REVIEWS_PER_PAGE = 10
@@ -78,15 +78,27 @@ async def book_page(
         first_reviews={} if cursor else None,
         own_review=own,
         may_change=may_change(book, visitor),
-        may_edit=lambda review: (
-            visitor is not None and reviews_service.may_edit(review.user.uid, visitor)
-        ),
-        may_delete=lambda review: (
-            visitor is not None and reviews_service.may_delete(review.user.uid, visitor)
-        ),
+        review_rights=_review_rights(reviews.items, visitor),
         review_form=review_form or {"rating": "", "review_text": ""},
         review_errors=review_errors or {},
     )
+
+
+def _review_rights(
+    reviews: list[ReviewOut], visitor: Account | None
+) -> dict[uuid.UUID, tuple[bool, bool]]:
+    """(may edit, may delete) of each review the visitor may change; none for a visitor who is
+    not signed in."""
+    if visitor is None:
+        return {}
+    rights = {
+        review.uid: (
+            reviews_service.may_edit(review.user.uid, visitor),
+            reviews_service.may_delete(review.user.uid, visitor),
+        )
+        for review in reviews
+    }
+    return {uid: pair for uid, pair in rights.items() if any(pair)}
 
 
 @router.get("/books/new")
@@ -137,14 +149,11 @@ async def add_book(
 
 
 @router.get("/books/{uid}")
-async def show_book(
-    uid: uuid.UUID,
-    request: Request,
-    context: ContextDep,
-    visitor: OptionalWebUser,
-    cursor: str = "",
-) -> Response:
-    return await book_page(request, context, uid, visitor, cursor=cursor)
+async def show_book(uid: uuid.UUID, request: Request) -> Response:
+    """Its reviews a page at a time: `?cursor=` (the API's cursor of the book's reviews)."""
+    cursor = request.query_params.get("cursor", "")
+    visitor = signed_in_account(request)
+    return await book_page(request, app_context(request), uid, visitor, cursor=cursor)
 
 
 async def _owned_book(db: AsyncSession, uid: uuid.UUID, user: Account) -> BookOut:

@@ -9,6 +9,7 @@ anonymous CSRF nonce).
 
 import hashlib
 import re
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -16,6 +17,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
 from starlette.responses import Response
 
 from bookly.core.context import app_context
@@ -91,6 +93,22 @@ def _stars(average: float | None) -> str:
     return "★" * filled + "☆" * (5 - filled)
 
 
+# Filters rather than macros or method calls in the templates: Jinja calls a filter directly,
+# but each macro call or call of a method costs it several times as much (a book page's reviews
+# made ~50 such calls; bench/README.md, "The site's pages").
+def _review_stars(rating: int) -> Markup:
+    """A review's rating: stars for the eye, the same in words for everyone."""
+    return Markup(
+        '<span class="rating"><span class="stars" aria-hidden="true">{}</span> '
+        "<span>{} out of 5</span></span>"
+    ).format(_stars(rating), rating)
+
+
+def _day(value: date) -> str:
+    """The calendar day of a date, or of a UTC datetime: 2026-12-04."""
+    return (value.date() if isinstance(value, datetime) else value).isoformat()
+
+
 _environment = Environment(
     loader=FileSystemLoader(_HERE / "templates"),
     autoescape=True,
@@ -100,7 +118,7 @@ _environment = Environment(
     auto_reload=False,
 )
 _environment.globals.update(static=_ASSETS.__getitem__, CSRF_FIELD=CSRF_FIELD)
-_environment.filters.update(stars=_stars, query=urlencode)
+_environment.filters.update(stars=_stars, review_stars=_review_stars, day=_day, query=urlencode)
 
 
 def page(

@@ -67,6 +67,14 @@ async def _visitor(request: Request) -> Caller | None:
 Visitor = Annotated[Caller | None, Depends(_visitor)]
 
 
+def signed_in_account(request: Request) -> Account | None:
+    """The visitor's account as every site route's first dependency resolved it (routing.py),
+    for the busiest pages, which declare no parameter they can do without: FastAPI solves each
+    one again on every request (bench/README.md, "The site's pages")."""
+    caller = visit_of(request).caller
+    return caller.account if caller else None
+
+
 # Each checks the visitor directly (no chain), as auth/dependencies.py does.
 async def _optional_user(visitor: Visitor) -> Account | None:
     return visitor.account if visitor else None
