@@ -119,6 +119,7 @@ async def test_forgot_password_answers_alike_and_emails_the_reset_link(
 
     link = await emailed_link(site, reader.email, "reset-password")
     await page.goto(link)
+    await look_at(page, "email-reset-password")
     await page.get_by_label("New password", exact=True).fill(NEW_PASSWORD)
     await page.get_by_label("Confirm new password").fill(NEW_PASSWORD)
     await page.get_by_role("button", name="Set new password").click()
