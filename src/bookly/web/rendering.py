@@ -9,7 +9,6 @@ anonymous CSRF nonce).
 
 import hashlib
 import re
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -17,10 +16,10 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
-from markupsafe import Markup
 from starlette.responses import Response
 
 from bookly.core.context import app_context
+from bookly.web import fragments
 from bookly.web.csrf import FIELD as CSRF_FIELD
 from bookly.web.csrf import csrf_token
 from bookly.web.keys import WebKeys, web_keys
@@ -87,28 +86,6 @@ def _digest(content: bytes) -> str:
 _ASSETS = _asset_versions()
 
 
-def _stars(average: float | None) -> str:
-    """Five stars, filled to the nearest whole one (the text beside them gives the exact value)."""
-    filled = round(average or 0)
-    return "★" * filled + "☆" * (5 - filled)
-
-
-# Filters rather than macros or method calls in the templates: Jinja calls a filter directly,
-# but each macro call or call of a method costs it several times as much (a book page's reviews
-# made ~50 such calls; bench/README.md, "The site's pages").
-def _review_stars(rating: int) -> Markup:
-    """A review's rating: stars for the eye, the same in words for everyone."""
-    return Markup(
-        '<span class="rating"><span class="stars" aria-hidden="true">{}</span> '
-        "<span>{} out of 5</span></span>"
-    ).format(_stars(rating), rating)
-
-
-def _day(value: date) -> str:
-    """The calendar day of a date, or of a UTC datetime: 2026-12-04."""
-    return (value.date() if isinstance(value, datetime) else value).isoformat()
-
-
 _environment = Environment(
     loader=FileSystemLoader(_HERE / "templates"),
     autoescape=True,
@@ -118,7 +95,14 @@ _environment = Environment(
     auto_reload=False,
 )
 _environment.globals.update(static=_ASSETS.__getitem__, CSRF_FIELD=CSRF_FIELD)
-_environment.filters.update(stars=_stars, review_stars=_review_stars, day=_day, query=urlencode)
+_environment.filters.update(
+    stars=fragments.stars,
+    review_stars=fragments.review_stars,
+    book_rating=fragments.book_rating,
+    tag_links=fragments.tag_links,
+    day=fragments.day,
+    query=urlencode,
+)
 
 
 def page(
