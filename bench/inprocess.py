@@ -5,7 +5,8 @@ the targets are judged by.
 
     .venv/bin/python bench/inprocess.py S1 [--requests 6000] [--baseline] [--profile]
 
-Read-only scenarios only (S1, S2, S3, S4, S6). `--profile` prints cProfile's busiest functions,
+Read-only scenarios only (S1, S2, S3, S4, S6), and the site's pages P1 (a book's page, over
+S1's books) and P2 (the catalogue's first page). `--profile` prints cProfile's busiest functions,
 timed by CPU (the profiler itself slows every call it sees: compare profiles, not their totals).
 """
 
@@ -25,7 +26,7 @@ from urllib.parse import urlsplit
 import uvloop
 
 from harness import JWT_SECRET, Target, add_target_options
-from scenarios import SCENARIOS, Workload
+from scenarios import PAGE_PAIRS, SCENARIOS, Workload
 
 CALLERS = 32
 ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
@@ -107,7 +108,7 @@ async def measure(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("scenario", choices=["S1", "S2", "S3", "S4", "S6"])
+    parser.add_argument("scenario", choices=["S1", "S2", "S3", "S4", "S6", *PAGE_PAIRS])
     parser.add_argument("--requests", type=int, default=6000)
     parser.add_argument("--baseline", action="store_true", help="the raw baseline app instead")
     parser.add_argument("--profile", action="store_true")
@@ -118,13 +119,12 @@ def main() -> None:
         work = Workload.prepare(target, Path(files))
     if not work.book_uids:
         sys.exit(f"{target.database} holds no books: run `make bench` once to seed it")
-    probe = SCENARIOS[options.scenario].probe(work)
-    # S1 reads a different book each time, as its wrk script does; the others repeat their path.
-    paths = (
-        [f"/api/v1/books/{uid}" for uid in work.book_uids]
-        if options.scenario == "S1"
-        else [probe.path]
-    )
+    pair = PAGE_PAIRS.get(options.scenario)
+    probe = (pair.page if pair else SCENARIOS[options.scenario]).probe(work)
+    # S1 and P1 read a different book each time, as their wrk scripts do; the others repeat
+    # their path.
+    book_path = {"S1": "/api/v1/books/{}", "P1": "/books/{}"}.get(options.scenario)
+    paths = [book_path.format(uid) for uid in work.book_uids] if book_path else [probe.path]
     app = the_app(target, options.baseline)
     uvloop.run(measure(app, paths, probe.token, options))
 

@@ -3,6 +3,7 @@
     .venv/bin/python bench/run.py [--scenarios S1,S4] [--warmup 10] [--duration 30] [--quick]
     .venv/bin/python bench/run.py --mode storm   # S1 p99 while 16 clients log in
     .venv/bin/python bench/run.py --mode soak    # RSS of one server over 10 minutes of S1-S5
+    .venv/bin/python bench/run.py --mode pages   # the site's pages' CPU against their API routes
 
 Servers run pinned to core 0, wrk to core 1. See bench/README.md.
 """
@@ -44,7 +45,7 @@ from harness import (
     serving,
     wrk_command,
 )
-from scenarios import ALONE, SCENARIOS, Scenario, Workload
+from scenarios import ALONE, PAGE_PAIRS, SCENARIOS, PagePair, Scenario, Workload
 
 P99_OVER_P50_LIMIT = 4.0
 STORM_P99_LIMIT = 3.0
@@ -58,7 +59,7 @@ def main() -> int:
         return scale(options)
     target = Target(options.admin_url, options.database, options.redis_url)
     with prepared(target, options, books=options.books, reviews=options.reviews) as work:
-        mode = {"compare": compare, "storm": storm, "soak": soak}[options.mode]
+        mode = {"compare": compare, "storm": storm, "soak": soak, "pages": pages}[options.mode]
         return mode(options, work)
 
 
@@ -80,7 +81,9 @@ def prepared(
 
 def parse_options() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--mode", choices=["compare", "storm", "soak", "scale"], default="compare")
+    parser.add_argument(
+        "--mode", choices=["compare", "storm", "soak", "scale", "pages"], default="compare"
+    )
     parser.add_argument("--scenarios", default=",".join(SCENARIOS))
     parser.add_argument("--warmup", type=float, default=5, help="seconds, before each run")
     parser.add_argument("--duration", type=float, default=20, help="measured seconds")
@@ -98,6 +101,9 @@ def parse_options() -> argparse.Namespace:
         default="10000,1000000",
         help="scale mode: the small and the large catalogue (databases DATABASE_<books>)",
     )
+    parser.add_argument(
+        "--pages", default=",".join(PAGE_PAIRS), help="pages mode: which page/route pairs"
+    )
     add_target_options(parser)
     parser.add_argument(
         "--profile", action="store_true", help="py-spy the measured runs into var/bench/"
@@ -111,6 +117,10 @@ def parse_options() -> argparse.Namespace:
     if unknown:
         parser.error(f"unknown scenarios {sorted(unknown)}; known: {', '.join(SCENARIOS)}")
     options.selected = [SCENARIOS[name] for name in options.scenarios.split(",")]
+    unknown_pages = set(options.pages.split(",")) - set(PAGE_PAIRS)
+    if unknown_pages:
+        parser.error(f"unknown pages {sorted(unknown_pages)}; known: {', '.join(PAGE_PAIRS)}")
+    options.selected_pages = [PAGE_PAIRS[name] for name in options.pages.split(",")]
     return options
 
 
@@ -322,6 +332,60 @@ def soak(options: argparse.Namespace, work: Workload) -> int:
     return exit_code(options, valid=valid, met=bool(result["rss_ok"]))
 
 
+def pages(options: argparse.Namespace, work: Workload) -> int:
+    """Each page of the site against the API route that reads the same rows, on one Bookly
+    server, in alternating rounds: server CPU per request, HTML over JSON."""
+    results = []
+    with bookly_server(work.target) as bookly:
+        for pair in options.selected_pages:
+            api = SCENARIOS[pair.api]
+            check_page(pair, work, bookly)
+            check_agreement_alone(api, work, bookly)
+            rounds = []
+            for round_number in range(options.rounds):
+                order = [pair.page, api] if round_number % 2 == 0 else [api, pair.page]
+                loads = {run.name: measure(bookly, run, work, options) for run in order}
+                rounds.append((loads[pair.page.name], loads[api.name]))
+            rounds.sort(key=lambda loads: loads[0].cpu_us_per_request / loads[1].cpu_us_per_request)
+            html, json_route = rounds[len(rounds) // 2]
+            ratio = html.cpu_us_per_request / json_route.cpu_us_per_request
+            result = {
+                "pair": pair.name,
+                "title": pair.title,
+                "html": summary(html),
+                "json": summary(json_route),
+                "cpu_ratio": round(ratio, 3),
+                "round_cpu_ratios": [
+                    round(a.cpu_us_per_request / b.cpu_us_per_request, 3) for a, b in rounds
+                ],
+                "max_cpu_ratio": pair.max_cpu_ratio,
+                "ratio_ok": ratio <= pair.max_cpu_ratio,
+                "clean": all(a.clean and b.clean for a, b in rounds),
+            }
+            results.append(result)
+            print(f"RESULT {json.dumps(result)}", flush=True)
+            print(
+                f"{pair.name} {pair.title}\n"
+                f"    html {describe(html)}\n    json {describe(json_route)}\n"
+                f"    CPU per request html/json {ratio:.2f} (median of "
+                f"{result['round_cpu_ratios']}; target <= {pair.max_cpu_ratio}) "
+                f"{'met' if result['ratio_ok'] else 'MISSED'}"
+                + ("" if result["clean"] else "; ERRORS during the run (see non2xx)"),
+                flush=True,
+            )
+    record("pages", options, results)
+    met = all(result["ratio_ok"] for result in results)
+    return exit_code(options, valid=all(r["clean"] for r in results), met=met)
+
+
+def check_page(pair: PagePair, work: Workload, server: Server) -> None:
+    """The page answers 200 with HTML (a redirect or an error page is not worth measuring)."""
+    probe = pair.page.probe(work)
+    status, body = fetch(server.url + probe.path)
+    if status != 200 or not body.lstrip().lower().startswith(b"<!doctype html"):
+        raise SystemExit(f"{pair.name}: {server.name} answered {status}: {body[:500]!r}")
+
+
 def exit_code(options: argparse.Namespace, *, valid: bool, met: bool) -> int:
     """2: a run saw errors, so its figures mean nothing; 3: a target was missed (--strict)."""
     if not valid:
@@ -387,7 +451,8 @@ def scale(options: argparse.Namespace) -> int:
 
 def record(mode: str, options: argparse.Namespace, results: list[dict[str, Any]]) -> None:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
-    settings = {k: v for k, v in vars(options).items() if k not in {"selected", "admin_url"}}
+    unrecorded = {"selected", "selected_pages", "admin_url"}
+    settings = {k: v for k, v in vars(options).items() if k not in unrecorded}
     entry: dict[str, Any] = {"at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "mode": mode}
     entry |= {"options": settings, "load_average": os.getloadavg(), "results": results}
     with (VAR_DIR / "results.jsonl").open("a") as log:

@@ -197,3 +197,51 @@ ALONE = {
         ),
     )
 }
+
+
+@dataclass(frozen=True)
+class PagePair:
+    """A page of the readers' site and the API route that reads the same rows (issue 14: the
+    HTML page may cost at most `max_cpu_ratio` times the JSON route's server CPU per request).
+    Both run on one Bookly server; the baseline is not involved."""
+
+    name: str
+    title: str
+    # The page as wrk sends it (no `min_ratio`: no baseline serves pages).
+    page: Scenario
+    api: str  # the JSON route's scenario, in SCENARIOS
+    max_cpu_ratio: float = 1.5
+
+
+def _book_page_args(work: Workload) -> list[str]:
+    return [work.file("p1-paths", (f"/books/{uid}" for uid in work.book_uids))]
+
+
+def _page(name: str, title: str, args: Callable[[Workload], list[str]], probe: str) -> Scenario:
+    return Scenario(
+        name=name,
+        title=title,
+        script="get.lua",
+        wrk_args=args,
+        probe=lambda work: Probe(probe.format(book=work.book_uids[0])),
+    )
+
+
+# The catalogue's first page is the API's first page of `GET /books` (newest first, 20 books).
+PAGE_PAIRS = {
+    pair.name: pair
+    for pair in (
+        PagePair(
+            name="P1",
+            title="the book page GET /books/{uid} (book and its first 10 reviews) vs S1",
+            page=_page("P1", "GET /books/{uid} (HTML)", _book_page_args, "/books/{book}"),
+            api="S1",
+        ),
+        PagePair(
+            name="P2",
+            title="the catalogue's first page GET / vs S2",
+            page=_page("P2", "GET / (HTML)", lambda work: [work.file("p2-paths", ["/"])], "/"),
+            api="S2",
+        ),
+    )
+}

@@ -35,6 +35,7 @@ from bookly.core.problems import install_problem_handlers
 from bookly.core.ratelimit import Limiter, create_storage
 from bookly.core.reads import EngineReader, PostgresReader, Reader
 from bookly.core.redis import create_redis
+from bookly.core.routing import API_PREFIX
 from bookly.core.telemetry import TelemetryMiddleware
 from bookly.mail.outbox import watch_outbox
 from bookly.mail.worker import drain_in_process
@@ -46,7 +47,6 @@ from bookly.tags.router import router as tags_router
 from bookly.users.router import router as users_router
 from bookly.web.site import install_web
 
-API_PREFIX = "/api/v1"
 # Every router served under API_PREFIX (tests walk these to find, e.g., every admin route).
 # FastAPI tries routes in this order on every request, so the busiest come first.
 API_ROUTERS = (

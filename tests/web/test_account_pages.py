@@ -102,7 +102,9 @@ async def test_forgot_password_answers_alike_and_emails_the_reset_link(
 ) -> None:
     reader = await site.reader()
     page = await new_page()
-    await page.goto("/forgot-password")
+    await page.goto("/sign-in")
+    await page.get_by_role("link", name="Forgot your password?").click()
+    await expect(page).to_have_url(f"{site.url}/forgot-password")
     await expect(page.get_by_role("heading", name="Forgot your password?")).to_be_visible()
     await look_at(page, "account-forgot")
     answers = []
@@ -117,10 +119,15 @@ async def test_forgot_password_answers_alike_and_emails_the_reset_link(
 
     link = await emailed_link(site, reader.email, "reset-password")
     await page.goto(link)
+    await look_at(page, "email-reset-password")
     await page.get_by_label("New password", exact=True).fill(NEW_PASSWORD)
     await page.get_by_label("Confirm new password").fill(NEW_PASSWORD)
     await page.get_by_role("button", name="Set new password").click()
     await expect(page.get_by_role("heading", name="Your password has been changed")).to_be_visible()
+    # The reset page's next step is the site's own sign-in page (pages/router.py SIGN_IN_PATH).
+    await page.get_by_role("link", name="Sign in to Bookly").click()
+    await expect(page).to_have_url(f"{site.url}/sign-in")
+    await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     reader.password = NEW_PASSWORD
     await sign_in(page, reader)
 

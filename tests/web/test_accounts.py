@@ -53,6 +53,7 @@ async def test_sign_up_verify_sign_in_and_out(
     link = await emailed_link(site, address, "verify-email", count=2)
     await page.goto(link)
     await expect(page.get_by_role("heading", name="Your email address is verified")).to_be_visible()
+    await look_at(page, "email-verified")
     await page.goto("/")
     await expect(page.get_by_role("complementary", name="Email verification")).to_have_count(0)
 

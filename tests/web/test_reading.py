@@ -221,3 +221,40 @@ async def test_a_disabled_reader_is_signed_out_at_the_next_click(
     await expect(page.get_by_role("link", name="Sign in")).to_be_visible()
     await page.goto("/books/new")
     await expect(page).to_have_url(re.compile(r"/sign-in\?next="))
+
+
+async def test_the_author_deletes_their_review_and_the_owner_the_book(
+    site: Site, new_page: NewPage, look_at: LookAt
+) -> None:
+    owner = await site.api_login(await site.reader())
+    made = await site.api.post(
+        "/api/v1/books",
+        json={"title": "Parable of the Talents", "author": "Octavia E. Butler"},
+        headers=owner.headers,
+    )
+    book_uid = made.json()["uid"]
+    reviewed = await site.api.post(
+        f"/api/v1/books/{book_uid}/reviews",
+        json={"rating": 4, "review_text": "Darker than the first."},
+        headers=owner.headers,
+    )
+    assert reviewed.status_code == 201, reviewed.text
+    page = await new_page()
+    await sign_in(page, owner)
+    await page.goto(f"/books/{book_uid}")
+
+    await page.get_by_role("button", name="Delete your review").click()
+    await expect(page.get_by_role("status")).to_contain_text("The review is deleted")
+    await expect(page.get_by_text("Darker than the first.")).to_have_count(0)
+    summary = (await site.api.get(f"/api/v1/books/{book_uid}")).json()["rating"]
+    assert summary == {"average": None, "count": 0}
+
+    await page.get_by_role("link", name="Delete the book").click()
+    await expect(page.get_by_role("heading", name=re.compile("Delete"))).to_be_visible()
+    await look_at(page, "book-delete")
+    await page.get_by_role("button", name=re.compile("Delete")).click()
+    await expect(page.get_by_role("status")).to_contain_text("The book is deleted")
+    gone = await page.goto(f"/books/{book_uid}")
+    assert gone is not None
+    assert gone.status == 404
+    assert (await site.api.get(f"/api/v1/books/{book_uid}")).status_code == 404

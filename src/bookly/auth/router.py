@@ -1,7 +1,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request, Response, status
+from fastapi import Depends, Form, Request, Response, status
 
 from bookly.auth import email_service, service
 from bookly.auth.dependencies import CallerDep, CallerRecord, HashingRoom
@@ -38,6 +38,7 @@ from bookly.core.errors import RateLimited, ServiceUnavailable
 from bookly.core.pagination import Page, PageQuery
 from bookly.core.problems import problem_responses
 from bookly.core.responses import json_response
+from bookly.core.routing import ApiRouter
 from bookly.idempotency.keys import IdempotencyKeyDep
 from bookly.idempotency.responses import KEYED
 
@@ -48,7 +49,7 @@ async def _not_stored(response: Response) -> None:
     response.headers["Cache-Control"] = "no-store"
 
 
-router = APIRouter(prefix="/auth", tags=["auth"], dependencies=[Depends(_not_stored)])
+router = ApiRouter(prefix="/auth", tags=["auth"], dependencies=[Depends(_not_stored)])
 
 _AUTHENTICATED = problem_responses(*BEARER)
 

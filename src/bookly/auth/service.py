@@ -2,10 +2,10 @@
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -24,6 +24,7 @@ from bookly.auth.schemas import SessionOut, SignupIn, TokenPair
 from bookly.auth.tokens import TokenType, issue_token, read_token
 from bookly.core.conflicts import unique_rules
 from bookly.core.context import AppContext
+from bookly.core.db import autocommit
 from bookly.core.errors import Conflict
 from bookly.core.pagination import Keyset, Page, PageParams, count_if_asked, count_of
 from bookly.core.reads import session_reader
@@ -133,6 +134,35 @@ async def refresh(context: AppContext, db: AsyncSession, refresh_token: str) -> 
     if user is None or not user.is_active:
         raise InvalidToken("The token's account is not available.")
     return _token_pair(context, user, claims.sid, new_jti, now)
+
+
+# A browser session's last use is written at most this often: a page costs no write, and
+# "last used" in a list of sessions is still right to the minute.
+SESSION_TOUCH_SECONDS = 60
+_TOUCH_SESSION = (
+    update(AuthSession)
+    .where(
+        col(AuthSession.sid) == bindparam("touched_sid"),
+        col(AuthSession.revoked_at).is_(None),
+        # Of a session's requests in one minute, one writes; the others change no row.
+        col(AuthSession.last_used_at) <= bindparam("stale_before"),
+    )
+    .values(last_used_at=bindparam("now"))
+)
+
+
+async def touch_session(context: AppContext, sid: uuid.UUID, last_used_at: datetime) -> bool:
+    """Record a use of the session unless one was recorded in the last SESSION_TOUCH_SECONDS
+    (`last_used_at`: as its caller read it); whether this use was recorded. Outside the
+    request's transaction, on an autocommit connection of the sessions' pool."""
+    now = context.clock()
+    stale_before = now - timedelta(seconds=SESSION_TOUCH_SECONDS)
+    if last_used_at > stale_before:
+        return False
+    values = {"touched_sid": sid, "stale_before": stale_before, "now": now}
+    async with context.pool_turns.turn(), autocommit(context.engine).connect() as connection:
+        touched = await connection.execute(_TOUCH_SESSION, values)
+    return bool(touched.rowcount)
 
 
 async def revoke_sessions(

@@ -1,7 +1,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+from fastapi import Depends, Header, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from starlette.convertors import Convertor, register_url_convertor
 
@@ -25,11 +25,12 @@ from bookly.core.openapi import headers
 from bookly.core.pagination import Page
 from bookly.core.problems import problem_responses
 from bookly.core.query_model import QueryModel
+from bookly.core.routing import ApiRouter
 from bookly.core.text import StorableText
 from bookly.idempotency.keys import IdempotencyKeyDep
 from bookly.idempotency.responses import KEYED
 
-router = APIRouter(prefix="/books", tags=["books"])
+router = ApiRouter(prefix="/books", tags=["books"])
 
 
 class _BookUid(Convertor[str]):

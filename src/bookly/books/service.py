@@ -3,7 +3,7 @@
 import uuid
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -15,13 +15,15 @@ from bookly.books.schemas import BookCreate, BookOut, BookUpdate
 from bookly.core.conflicts import unique_rules
 from bookly.core.context import AppContext
 from bookly.core.errors import Forbidden, PreconditionFailed
-from bookly.core.reads import session_reader
+from bookly.core.reads import Prepared, Reader, session_reader
 from bookly.models import Book, Role
 from bookly.models.book import books_table
 
+_BOOK_UID = Prepared(select(col(Book.uid)).where(col(Book.uid) == bindparam("uid")))
 
-async def ensure_exists(db: AsyncSession, book_uid: uuid.UUID) -> None:
-    if await db.scalar(select(col(Book.uid)).where(col(Book.uid) == book_uid)) is None:
+
+async def ensure_exists(reader: Reader, book_uid: uuid.UUID) -> None:
+    if not await reader.rows(_BOOK_UID, {"uid": book_uid}):
         raise BookNotFound(f"No book with uid {book_uid}.")
 
 

@@ -1,25 +1,26 @@
 import uuid
 
-from fastapi import APIRouter, Response, status
+from fastapi import Response, status
 
 from bookly.auth.dependencies import AdminUser, VerifiedUser
 from bookly.auth.responses import ADMIN, VERIFIED
 from bookly.books.errors import BookNotFound
 from bookly.core.context import ContextDep
-from bookly.core.db import SessionDep, read_only
+from bookly.core.db import SessionDep
 from bookly.core.errors import Forbidden, InvalidCursor
 from bookly.core.pagination import Page, PageQuery
 from bookly.core.problems import problem_responses
 from bookly.core.responses import json_response
+from bookly.core.routing import ApiRouter
 from bookly.idempotency.keys import IdempotencyKeyDep
 from bookly.idempotency.responses import KEYED
 from bookly.reviews import service
 from bookly.reviews.errors import ReviewExists, ReviewNotFound
 from bookly.reviews.schemas import ReviewCreate, ReviewOut, ReviewUpdate
 
-router = APIRouter(prefix="/reviews", tags=["reviews"])
+router = ApiRouter(prefix="/reviews", tags=["reviews"])
 # The reviews of one book live under the book.
-book_reviews_router = APIRouter(prefix="/books/{uid}/reviews", tags=["reviews"])
+book_reviews_router = ApiRouter(prefix="/books/{uid}/reviews", tags=["reviews"])
 
 
 @book_reviews_router.get(
@@ -28,12 +29,11 @@ book_reviews_router = APIRouter(prefix="/books/{uid}/reviews", tags=["reviews"])
     responses=problem_responses(BookNotFound, InvalidCursor),
     summary="A book's reviews, newest first",
 )
-@read_only
 async def list_book_reviews(
-    uid: uuid.UUID, context: ContextDep, db: SessionDep, page: PageQuery
+    uid: uuid.UUID, context: ContextDep, page: PageQuery
 ) -> Page[ReviewOut]:
     """A keyset page of the book's reviews, newest first: pass `next_cursor` back as `cursor`."""
-    return await service.list_reviews(context, db, page, book_uid=uid)
+    return await service.list_reviews(context, page, book_uid=uid)
 
 
 @book_reviews_router.post(
@@ -68,12 +68,9 @@ async def create_review(
     responses=problem_responses(*ADMIN, InvalidCursor),
     summary="All reviews, newest first (admins only)",
 )
-@read_only
-async def list_reviews(
-    _: AdminUser, context: ContextDep, db: SessionDep, page: PageQuery
-) -> Page[ReviewOut]:
+async def list_reviews(_: AdminUser, context: ContextDep, page: PageQuery) -> Page[ReviewOut]:
     """Every review, newest first, as a keyset page; for moderation."""
-    return await service.list_reviews(context, db, page)
+    return await service.list_reviews(context, page)
 
 
 @router.get(
@@ -82,11 +79,10 @@ async def list_reviews(
     responses=problem_responses(ReviewNotFound),
     summary="Read a review",
 )
-@read_only
-async def read_review(uid: uuid.UUID, db: SessionDep) -> ReviewOut:
+async def read_review(uid: uuid.UUID, context: ContextDep) -> ReviewOut:
     """Public, no token needed: the review with its author; 404 `review_not_found` when no review
     has that uid."""
-    return await service.get_review(db, uid)
+    return await service.get_review(context.reader, uid)
 
 
 @router.patch(

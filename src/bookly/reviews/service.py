@@ -2,12 +2,9 @@
 
 import uuid
 from collections import defaultdict
-from typing import Any
 
 from sqlalchemy import (
-    ColumnElement,
     Float,
-    Row,
     bindparam,
     cast,
     delete,
@@ -27,10 +24,11 @@ from bookly.books.service import ensure_exists
 from bookly.core.conflicts import unique_rules
 from bookly.core.context import AppContext
 from bookly.core.errors import Forbidden
-from bookly.core.pagination import Keyset, Page, PageParams, count_if_asked, count_of
-from bookly.core.reads import session_reader
-from bookly.models import Review, Role, User
+from bookly.core.pagination import Page, PageParams, count_if_asked
+from bookly.core.reads import Reader
+from bookly.models import Review, Role
 from bookly.models.book import books_table as _books
+from bookly.reviews import objects
 from bookly.reviews.errors import ReviewExists, ReviewNotFound
 from bookly.reviews.schemas import ReviewCreate, ReviewOut, ReviewUpdate
 
@@ -80,13 +78,11 @@ def may_delete(author_uid: uuid.UUID, user: Account) -> bool:
     return author_uid == user.uid or user.role == Role.ADMIN
 
 
-async def get_review(db: AsyncSession, review_uid: uuid.UUID) -> ReviewOut:
-    row = (
-        await db.execute(_with_author(select(Review).where(col(Review.uid) == review_uid)))
-    ).first()
-    if row is None:
+async def get_review(reader: Reader, review_uid: uuid.UUID) -> ReviewOut:
+    rows = await reader.rows(objects.REVIEW_BY_UID, {"uid": review_uid})
+    if not rows:
         raise ReviewNotFound(f"No review with uid {review_uid}.")
-    return _row_out(row)
+    return objects.review_outs(rows)[0]
 
 
 async def update_review(
@@ -132,39 +128,34 @@ async def delete_reviews_of(db: AsyncSession, user_uid: uuid.UUID) -> None:
     await _shift_summaries(db, shifts)
 
 
-_NEWEST_REVIEWS = Keyset.newest_first(Review)
-
-
 async def list_reviews(
     context: AppContext,
-    db: AsyncSession,
     page: PageParams,
     *,
     book_uid: uuid.UUID | None = None,
     user_uid: uuid.UUID | None = None,
 ) -> Page[ReviewOut]:
-    """Reviews newest first: of a book, of a user, or all of them."""
-    if book_uid is not None:
-        await ensure_exists(db, book_uid)
-    conditions: list[ColumnElement[bool]] = []
-    if book_uid is not None:
-        conditions.append(col(Review.book_uid) == book_uid)
-    if user_uid is not None:
-        conditions.append(col(Review.user_uid) == user_uid)
-    statement = _NEWEST_REVIEWS.template(
-        _with_author(select(Review).where(*conditions)), after_cursor=page.after_cursor
+    """Reviews newest first: of a book, of a user, or all of them; a page in one statement
+    (a book's empty page asks whether the book exists: 404 if not)."""
+    query = objects.list_query(
+        of_book=book_uid is not None, of_user=user_uid is not None, after_cursor=page.after_cursor
     )
-    found = await db.execute(statement, _NEWEST_REVIEWS.parameters(page, context.cursors))
-    rows, next_cursor = _NEWEST_REVIEWS.cut(
-        list(found.all()),
-        page,
-        context.cursors,
-        lambda row: (row.Review.created_at, row.Review.uid),
+    values = {
+        name: value
+        for name, value in (("book_uid", book_uid), ("user_uid", user_uid))
+        if value is not None
+    }
+    keyset = objects.NEWEST_REVIEWS
+    found = await context.reader.rows(
+        query.page, {**values, **keyset.parameters(page, context.cursors)}
     )
+    if not found and book_uid is not None:
+        await ensure_exists(context.reader, book_uid)
+    rows, next_cursor = keyset.cut(found, page, context.cursors, objects.sort_key)
     return Page(
-        items=[_row_out(row) for row in rows],
+        items=objects.review_outs(rows),
         next_cursor=next_cursor,
-        total=await count_if_asked(await session_reader(db), page, count_of(Review, conditions)),
+        total=await count_if_asked(context.reader, page, query.count, values),
     )
 
 
@@ -198,17 +189,6 @@ async def _shift_summaries(db: AsyncSession, shifts: dict[uuid.UUID, tuple[int, 
     parameters = [{"b_uid": uid, "d_count": dc, "d_sum": ds} for uid, (dc, ds) in shifts.items()]
     if parameters:  # one set runs as one statement; several as an executemany
         await (await db.connection()).execute(_SHIFT_SUMMARY, parameters)
-
-
-def _with_author(statement: Any) -> Any:
-    return statement.add_columns(col(User.username)).join(
-        User, col(User.uid) == col(Review.user_uid)
-    )
-
-
-def _row_out(row: Row[Any]) -> ReviewOut:
-    review: Review = row.Review
-    return _review_out(review, UserRef(uid=review.user_uid, username=row.username))
 
 
 def _review_out(review: Review, author: Account | UserRef) -> ReviewOut:

@@ -1,7 +1,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import Query, Response, status
 
 from bookly.auth.dependencies import AdminUser
 from bookly.auth.responses import ADMIN, VERIFIED
@@ -15,6 +15,7 @@ from bookly.core.errors import Forbidden, InvalidCursor
 from bookly.core.pagination import Page, PageQuery
 from bookly.core.problems import problem_responses
 from bookly.core.responses import json_response
+from bookly.core.routing import ApiRouter
 from bookly.core.text import StorableText
 from bookly.idempotency.keys import IdempotencyKeyDep
 from bookly.idempotency.responses import KEYED
@@ -22,9 +23,9 @@ from bookly.tags import service
 from bookly.tags.errors import TagExists, TagNotFound, TooManyTags
 from bookly.tags.schemas import BookTagsIn, TagIn, TagOut, TagSort
 
-router = APIRouter(prefix="/tags", tags=["tags"])
+router = ApiRouter(prefix="/tags", tags=["tags"])
 # A book's tags are changed under the book, by its owner or an admin.
-book_tags_router = APIRouter(prefix="/books/{uid}/tags", tags=["tags"])
+book_tags_router = ApiRouter(prefix="/books/{uid}/tags", tags=["tags"])
 
 _BOOK_TAG_ERRORS = problem_responses(*VERIFIED, Forbidden, BookNotFound, TooManyTags)
 

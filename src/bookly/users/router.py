@@ -1,7 +1,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import Depends, Query, status
 
 from bookly.auth.dependencies import (
     AdminUser,
@@ -21,6 +21,7 @@ from bookly.core.errors import InvalidCursor
 from bookly.core.pagination import Page, PageQuery
 from bookly.core.problems import problem_responses
 from bookly.core.reads import session_reader
+from bookly.core.routing import ApiRouter
 from bookly.models import Role
 from bookly.reviews.schemas import ReviewOut
 from bookly.reviews.service import list_reviews
@@ -34,7 +35,7 @@ from bookly.users.schemas import (
     PublicProfile,
 )
 
-router = APIRouter(prefix="/users", tags=["users"])
+router = ApiRouter(prefix="/users", tags=["users"])
 
 # The caller and their contribution counts in one statement, as `GET /users/me` answers both.
 _ME = CallerWith(*service.CONTRIBUTIONS)
@@ -145,7 +146,7 @@ async def list_user_reviews(
 ) -> Page[ReviewOut]:
     """The reviews the user wrote, newest first, as a keyset page."""
     await service.get_user(db, uid)
-    return await list_reviews(context, db, page, user_uid=uid)
+    return await list_reviews(context, page, user_uid=uid)
 
 
 @router.patch(

@@ -108,8 +108,11 @@ async def sign_in(
 
 
 @router.post("/sign-out")
-async def sign_out(caller: WebCaller, context: ContextDep, db: SessionDep) -> Response:
+async def sign_out(
+    request: Request, caller: WebCaller, context: ContextDep, db: SessionDep
+) -> Response:
     await auth_service.revoke_session_of(context, db, caller.account.uid, caller.sid)
+    visit_of(request).end_session()
     return _signed_out("signed-out")
 
 

@@ -44,17 +44,21 @@ async def my_sessions(
 
 @router.post("/account/sessions/{sid}/revoke")
 async def revoke_session(
-    sid: uuid.UUID, caller: WebCaller, context: ContextDep, db: SessionDep
+    sid: uuid.UUID, request: Request, caller: WebCaller, context: ContextDep, db: SessionDep
 ) -> Response:
     await auth_service.revoke_session_of(context, db, caller.account.uid, sid)
     if sid == caller.sid:
+        visit_of(request).end_session()
         return redirect(with_notice("/", "signed-out"))
     return redirect(with_notice("/account/sessions", "session-revoked"))
 
 
 @router.post("/account/sign-out-everywhere")
-async def sign_out_everywhere(caller: WebCaller, context: ContextDep, db: SessionDep) -> Response:
+async def sign_out_everywhere(
+    request: Request, caller: WebCaller, context: ContextDep, db: SessionDep
+) -> Response:
     await auth_service.revoke_sessions(context, db, *auth_service.of_user(caller.account.uid))
+    visit_of(request).end_session()
     return redirect(with_notice("/", "signed-out-everywhere"))
 
 
@@ -162,5 +166,5 @@ async def delete_account(
         await users_service.delete_me(context, db, user, password)
     except InvalidCredentials:
         return _delete_page(request, {"password": "The password is wrong."}, 400)
-    visit_of(request).forget_session = True
+    visit_of(request).end_session()
     return redirect(with_notice("/", "account-deleted"))

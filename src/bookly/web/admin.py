@@ -133,11 +133,10 @@ async def delete_tag(uid: uuid.UUID, _: AdminWebUser, db: SessionDep) -> Respons
 
 
 @router.get("/admin/reviews")
-@read_only
 async def reviews(
-    request: Request, _: AdminWebUser, context: ContextDep, db: SessionDep, cursor: str = ""
+    request: Request, _: AdminWebUser, context: ContextDep, cursor: str = ""
 ) -> Response:
-    found = await reviews_service.list_reviews(context, db, _page_at(cursor))
+    found = await reviews_service.list_reviews(context, _page_at(cursor))
     return page(request, "admin_reviews.html", title="Reviews", reviews=found)
 
 

@@ -1,8 +1,9 @@
 """A book's page, adding a book, and (for its owner or an admin) changing or deleting it.
 
-The page reads the book with the API's one-statement `read_book` and its reviews with
-`list_reviews`; changes go through the books and tags services, under the same rule
-(`ensure_may_change`) as `PATCH /api/v1/books/{uid}`.
+The page reads the book with the API's one-statement `read_book`, and its first page of reviews
+with the one-statement `list_reviews` of `GET /api/v1/books/{uid}/reviews`; changes go through
+the books and tags services, under the same rule (`ensure_may_change`) as
+`PATCH /api/v1/books/{uid}`.
 """
 
 import uuid
@@ -16,7 +17,7 @@ from bookly.books import objects
 from bookly.books import service as books_service
 from bookly.books.errors import IsbnTaken
 from bookly.books.schemas import BookOut
-from bookly.core.context import AppContext, ContextDep
+from bookly.core.context import AppContext, ContextDep, app_context
 from bookly.core.db import SessionDep, read_only
 from bookly.core.errors import Forbidden, PreconditionFailed
 from bookly.core.reads import session_reader
@@ -27,7 +28,7 @@ from bookly.web import book_forms, forms
 from bookly.web.paging import page_params
 from bookly.web.rendering import page, redirect, with_notice
 from bookly.web.routing import web_router
-from bookly.web.visitor import OptionalWebUser, VerifiedWebUser
+from bookly.web.visitor import VerifiedWebUser, signed_in_account
 
 router = web_router()
 REVIEWS_PER_PAGE = 10
@@ -48,7 +49,6 @@ def may_change(book: BookOut, visitor: Account | None) -> bool:
 async def book_page(
     request: Request,
     context: AppContext,
-    db: AsyncSession,
     book_uid: uuid.UUID,
     visitor: Account | None,
     *,
@@ -59,12 +59,12 @@ async def book_page(
 ) -> Response:
     book = await objects.read_book(context.reader, book_uid)
     reviews = await reviews_service.list_reviews(
-        context, db, page_params(cursor, REVIEWS_PER_PAGE), book_uid=book_uid
+        context, page_params(cursor, REVIEWS_PER_PAGE), book_uid=book_uid
     )
     own: ReviewOut | None = None
     if visitor is not None:
         mine = await reviews_service.list_reviews(
-            context, db, page_params("", 1), book_uid=book_uid, user_uid=visitor.uid
+            context, page_params("", 1), book_uid=book_uid, user_uid=visitor.uid
         )
         own = mine.items[0] if mine.items else None
     return page(
@@ -78,15 +78,27 @@ async def book_page(
         first_reviews={} if cursor else None,
         own_review=own,
         may_change=may_change(book, visitor),
-        may_edit=lambda review: (
-            visitor is not None and reviews_service.may_edit(review.user.uid, visitor)
-        ),
-        may_delete=lambda review: (
-            visitor is not None and reviews_service.may_delete(review.user.uid, visitor)
-        ),
+        review_rights=_review_rights(reviews.items, visitor),
         review_form=review_form or {"rating": "", "review_text": ""},
         review_errors=review_errors or {},
     )
+
+
+def _review_rights(
+    reviews: list[ReviewOut], visitor: Account | None
+) -> dict[uuid.UUID, tuple[bool, bool]]:
+    """(may edit, may delete) of each review the visitor may change; none for a visitor who is
+    not signed in."""
+    if visitor is None:
+        return {}
+    rights = {
+        review.uid: (
+            reviews_service.may_edit(review.user.uid, visitor),
+            reviews_service.may_delete(review.user.uid, visitor),
+        )
+        for review in reviews
+    }
+    return {uid: pair for uid, pair in rights.items() if any(pair)}
 
 
 @router.get("/books/new")
@@ -137,16 +149,11 @@ async def add_book(
 
 
 @router.get("/books/{uid}")
-@read_only
-async def show_book(
-    uid: uuid.UUID,
-    request: Request,
-    context: ContextDep,
-    db: SessionDep,
-    visitor: OptionalWebUser,
-    cursor: str = "",
-) -> Response:
-    return await book_page(request, context, db, uid, visitor, cursor=cursor)
+async def show_book(uid: uuid.UUID, request: Request) -> Response:
+    """Its reviews a page at a time: `?cursor=` (the API's cursor of the book's reviews)."""
+    cursor = request.query_params.get("cursor", "")
+    visitor = signed_in_account(request)
+    return await book_page(request, app_context(request), uid, visitor, cursor=cursor)
 
 
 async def _owned_book(db: AsyncSession, uid: uuid.UUID, user: Account) -> BookOut:

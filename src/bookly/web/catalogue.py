@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from bookly.books.listing import BookFilters, list_books
 from bookly.books.schemas import BookListQuery, BookSort
-from bookly.core.context import ContextDep
+from bookly.core.context import app_context
 from bookly.web import forms
 from bookly.web.rendering import page
 from bookly.web.routing import web_router
@@ -45,7 +45,8 @@ def book_query(values: dict[str, str], cursor: str, errors: forms.Errors) -> Boo
 
 
 @router.get("/")
-async def catalogue(request: Request, context: ContextDep) -> Response:
+async def catalogue(request: Request) -> Response:
+    context = app_context(request)  # not a parameter: this page is one of the busiest
     values = {name: request.query_params.get(name, "").strip() for name in _FILTERS}
     errors: forms.Errors = {}
     query = book_query(values, request.query_params.get("cursor", ""), errors)

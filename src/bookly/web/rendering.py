@@ -19,6 +19,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from starlette.responses import Response
 
 from bookly.core.context import app_context
+from bookly.web import fragments
 from bookly.web.csrf import FIELD as CSRF_FIELD
 from bookly.web.csrf import csrf_token
 from bookly.web.keys import WebKeys, web_keys
@@ -85,12 +86,6 @@ def _digest(content: bytes) -> str:
 _ASSETS = _asset_versions()
 
 
-def _stars(average: float | None) -> str:
-    """Five stars, filled to the nearest whole one (the text beside them gives the exact value)."""
-    filled = round(average or 0)
-    return "★" * filled + "☆" * (5 - filled)
-
-
 _environment = Environment(
     loader=FileSystemLoader(_HERE / "templates"),
     autoescape=True,
@@ -100,7 +95,14 @@ _environment = Environment(
     auto_reload=False,
 )
 _environment.globals.update(static=_ASSETS.__getitem__, CSRF_FIELD=CSRF_FIELD)
-_environment.filters.update(stars=_stars, query=urlencode)
+_environment.filters.update(
+    stars=fragments.stars,
+    review_stars=fragments.review_stars,
+    book_rating=fragments.book_rating,
+    tag_links=fragments.tag_links,
+    day=fragments.day,
+    query=urlencode,
+)
 
 
 def page(

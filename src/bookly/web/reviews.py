@@ -9,8 +9,9 @@ from fastapi import Request
 from starlette.responses import Response
 
 from bookly.core.context import ContextDep
-from bookly.core.db import SessionDep, read_only
+from bookly.core.db import SessionDep
 from bookly.core.errors import Forbidden
+from bookly.core.reads import session_reader
 from bookly.reviews import service as reviews_service
 from bookly.reviews.errors import ReviewExists
 from bookly.reviews.schemas import ReviewCreate, ReviewUpdate
@@ -52,7 +53,7 @@ async def add_review(
         else:
             return redirect(with_notice(f"/books/{uid}", "review-added") + "#reviews")
     return await book_page(
-        request, context, db, uid, user, review_form=values, review_errors=errors, status=422
+        request, context, uid, user, review_form=values, review_errors=errors, status=422
     )
 
 
@@ -77,11 +78,10 @@ def _edit_page(
 
 
 @router.get("/reviews/{uid}/edit")
-@read_only
 async def edit_review_form(
-    uid: uuid.UUID, request: Request, user: VerifiedWebUser, db: SessionDep
+    uid: uuid.UUID, request: Request, user: VerifiedWebUser, context: ContextDep
 ) -> Response:
-    review = await reviews_service.get_review(db, uid)
+    review = await reviews_service.get_review(context.reader, uid)
     if not reviews_service.may_edit(review.user.uid, user):
         raise Forbidden("Only the review's author may edit it.")
     values = {"rating": str(review.rating), "review_text": review.review_text}
@@ -92,7 +92,7 @@ async def edit_review_form(
 async def edit_review(
     uid: uuid.UUID, request: Request, user: VerifiedWebUser, context: ContextDep, db: SessionDep
 ) -> Response:
-    review = await reviews_service.get_review(db, uid)
+    review = await reviews_service.get_review(await session_reader(db), uid)
     if not reviews_service.may_edit(review.user.uid, user):
         raise Forbidden("Only the review's author may edit it.")
     values, typed, errors = _read(await request.form())
@@ -105,6 +105,6 @@ async def edit_review(
 
 @router.post("/reviews/{uid}/delete")
 async def delete_review(uid: uuid.UUID, user: VerifiedWebUser, db: SessionDep) -> Response:
-    review = await reviews_service.get_review(db, uid)
+    review = await reviews_service.get_review(await session_reader(db), uid)
     await reviews_service.delete_review(db, user, uid)
     return redirect(with_notice(f"/books/{review.book_uid}", "review-deleted") + "#reviews")

@@ -19,6 +19,12 @@ class Visit:
     # The page carries a CSRF token: no cache may keep it (it is this visitor's).
     has_form_token: bool = False
 
+    def end_session(self) -> None:
+        """The visitor's session has just ended (signed out, account deleted): the answer
+        removes its cookie, and renews nothing."""
+        self.new_session = None
+        self.forget_session = True
+
 
 def visit_of(request: Request) -> Visit:
     visit: Visit | None = getattr(request.state, "web_visit", None)

@@ -39,7 +39,7 @@ async def profile(
         BookSort.NEWEST,
     )
     reviews = await list_reviews(
-        context, db, page_params(reviews_cursor, REVIEWS_PER_PAGE), user_uid=uid
+        context, page_params(reviews_cursor, REVIEWS_PER_PAGE), user_uid=uid
     )
     # Each review names its book: a page of reviews reads at most that many books.
     titles = {

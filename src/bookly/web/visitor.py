@@ -12,17 +12,21 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from itsdangerous import BadData
+from sqlalchemy import Table
 
 from bookly.auth.caller import Account, Caller, caller_query, load_caller
 from bookly.auth.errors import AccountDisabled, AccountNotVerified
+from bookly.auth.service import touch_session
 from bookly.core.context import app_context
 from bookly.core.errors import Forbidden, Unauthorized
-from bookly.models import Role
+from bookly.models import AuthSession, Role
 from bookly.web.keys import web_keys
 from bookly.web.refusals import SignInRequired
 from bookly.web.state import visit_of
 
-_CALLER = caller_query()
+# The session's last use comes with the caller: most requests need not write it.
+_SESSIONS: Table = AuthSession.__table__  # type: ignore[attr-defined]
+_CALLER = caller_query(_SESSIONS.c.last_used_at)
 
 
 def session_reference(request: Request, sid: uuid.UUID, user_uid: uuid.UUID) -> str:
@@ -55,16 +59,29 @@ async def _visitor(request: Request) -> Caller | None:
     try:
         if context.denylist is not None:
             await context.denylist.ensure_live(context.reader, sid, context.clock())
-        caller, _ = await load_caller(context.reader, _CALLER, sid, user_uid)
+        caller, (last_used_at,) = await load_caller(context.reader, _CALLER, sid, user_uid)
     except (Unauthorized, AccountDisabled):
         visit.forget_session = True
         return None
     visit.caller = caller
+    if await touch_session(context, sid, last_used_at):
+        # Signed again with this time: the site's session slides, ending only after
+        # `session_max_age` without a visit (keys.py), as an API session whose refresh
+        # token is not used in time.
+        visit.new_session = session_reference(request, sid, user_uid)
     request.state.user_uid = str(user_uid)  # for the access log
     return caller
 
 
 Visitor = Annotated[Caller | None, Depends(_visitor)]
+
+
+def signed_in_account(request: Request) -> Account | None:
+    """The visitor's account as every site route's first dependency resolved it (routing.py),
+    for the busiest pages, which declare no parameter they can do without: FastAPI solves each
+    one again on every request (bench/README.md, "The site's pages")."""
+    caller = visit_of(request).caller
+    return caller.account if caller else None
 
 
 # Each checks the visitor directly (no chain), as auth/dependencies.py does.
