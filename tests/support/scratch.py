@@ -1,7 +1,7 @@
 """Scratch PostgreSQL clusters and Redis servers that a test may stop, freeze and restart.
 
 PostgreSQL refuses to run as root, so the cluster belongs to the `postgres` system user when the
-tests run as root (`runuser`).
+tests run as root (`runuser`, tests/support/servers.py).
 """
 
 import asyncio
@@ -21,13 +21,7 @@ import pytest
 from alembic import command
 
 from bookly.cli import alembic_config
-from tests.support.servers import free_port
-
-
-def as_postgres_user(command: list[str]) -> list[str]:
-    if os.geteuid() == 0:
-        return ["runuser", "-u", "postgres", "--", *command]
-    return command
+from tests.support.servers import as_postgres_user, free_port
 
 
 @dataclass
@@ -94,13 +88,41 @@ def scratch_postgres() -> Iterator[ScratchPostgres]:
     try:
         yield cluster
     finally:
-        subprocess.run(
-            as_postgres_user(["pg_ctl", "-D", str(directory / "data"), "-m", "immediate", "stop"]),
-            capture_output=True,
-            timeout=60,
-            check=False,
-        )
-        shutil.rmtree(directory, ignore_errors=True)
+        _discard(cluster)
+
+
+@contextmanager
+def streaming_replica(primary: ScratchPostgres) -> Iterator[ScratchPostgres]:
+    """A hot standby of `primary` on a port of its own: a base backup (`pg_basebackup -R`, which
+    also writes the standby's connection to the primary), streaming the primary's WAL as it
+    comes. Tests may pause its replay (`pg_wal_replay_pause()`) to make it lag."""
+    directory = Path(tempfile.mkdtemp(prefix="bookly-pg-replica-"))
+    if os.geteuid() == 0:
+        shutil.chown(directory, "postgres", "postgres")
+    backup = ["pg_basebackup", "-h", "127.0.0.1", "-p", str(primary.port), "-U", "postgres"]
+    subprocess.run(
+        as_postgres_user([*backup, "-D", str(directory / "data"), "-R", "--checkpoint", "fast"]),
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    replica = ScratchPostgres(directory, free_port())
+    replica.start()
+    try:
+        yield replica
+    finally:
+        _discard(replica)
+
+
+def _discard(cluster: ScratchPostgres) -> None:
+    data = str(cluster.directory / "data")
+    subprocess.run(
+        as_postgres_user(["pg_ctl", "-D", data, "-m", "immediate", "stop"]),
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    shutil.rmtree(cluster.directory, ignore_errors=True)
 
 
 @dataclass

@@ -11,6 +11,7 @@ from starlette.responses import JSONResponse
 
 from bookly.core.context import ContextDep
 from bookly.core.problems import problem_response, problem_responses
+from bookly.core.replica import Replica
 
 router = APIRouter(tags=["operations"])
 
@@ -35,7 +36,9 @@ async def healthz() -> Status:
 )
 async def readyz(context: ContextDep) -> Any:
     """For load balancers' health checks: 200 when the database (and Redis, when configured) answer;
-    otherwise 503 with `Retry-After`, its `checks` naming what is not answering."""
+    otherwise 503 with `Retry-After`, its `checks` naming what is not answering. A read replica,
+    when configured, is named too (`ok`, `behind` or `unavailable`) but does not decide: without
+    it, reads go to the primary."""
     checks: dict[str, str] = {}
     try:
         async with context.engine.connect() as connection:
@@ -50,6 +53,9 @@ async def readyz(context: ContextDep) -> Any:
         except RedisError:
             checks["redis"] = "unavailable"
     failed = sorted(name for name, state in checks.items() if state != "ok")
+    if context.replica is not None:
+        # Told, not required: without the replica, reads go to the primary.
+        checks["replica"] = _replica_state(context.replica)
     if failed:
         return problem_response(
             503,
@@ -60,3 +66,12 @@ async def readyz(context: ContextDep) -> Any:
             extra={"checks": checks},
         )
     return JSONResponse(Status(status="ok", checks=checks).model_dump())
+
+
+def _replica_state(replica: Replica) -> str:
+    """`ok` while it serves reads; `behind` while further behind than the bound; `unavailable`
+    while it does not answer, or does not replay."""
+    lag = replica.freshness.lag_seconds()
+    if lag is None:
+        return "unavailable"
+    return "ok" if lag <= replica.freshness.max_lag_seconds else "behind"
