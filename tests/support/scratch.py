@@ -1,10 +1,13 @@
 """Scratch PostgreSQL clusters and Redis servers that a test may stop, freeze and restart.
 
 PostgreSQL refuses to run as root, so the cluster belongs to the `postgres` system user when the
-tests run as root (`runuser`, tests/support/servers.py).
+tests run as root (`runuser`, tests/support/servers.py). Debian's `postgresql` package keeps the
+server's programs (initdb, pg_ctl, pg_basebackup of the same version) in
+/usr/lib/postgresql/<version>/bin, off the PATH: they are found there.
 """
 
 import asyncio
+import functools
 import os
 import shutil
 import signal
@@ -22,6 +25,24 @@ from alembic import command
 
 from bookly.cli import alembic_config
 from tests.support.servers import as_postgres_user, free_port
+
+
+@functools.cache
+def _server_bin() -> Path:
+    """The directory of PostgreSQL's server programs: the one on the PATH, else Debian's
+    newest installed version."""
+    on_path = shutil.which("pg_ctl")
+    if on_path is not None:
+        return Path(on_path).resolve().parent
+    versions = [d for d in Path("/usr/lib/postgresql").glob("*/bin") if d.parent.name.isdigit()]
+    if not versions:
+        pytest.fail("PostgreSQL's server programs are not installed (Debian: postgresql)")
+    return max(versions, key=lambda directory: int(directory.parent.name))
+
+
+def pg_program(name: str) -> str:
+    """`initdb`, `pg_ctl`, `pg_basebackup`: all of one PostgreSQL version."""
+    return str(_server_bin() / name)
 
 
 @dataclass
@@ -53,7 +74,7 @@ class ScratchPostgres:
 
     def _pg_ctl(self, *args: str) -> None:
         subprocess.run(
-            as_postgres_user(["pg_ctl", "-D", str(self.directory / "data"), *args]),
+            as_postgres_user([pg_program("pg_ctl"), "-D", str(self.directory / "data"), *args]),
             check=True,
             capture_output=True,
             timeout=60,
@@ -70,15 +91,23 @@ class ScratchPostgres:
 
 @contextmanager
 def scratch_postgres() -> Iterator[ScratchPostgres]:
-    if shutil.which("initdb") is None or shutil.which("pg_ctl") is None:
-        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) are not installed")
     directory = Path(tempfile.mkdtemp(prefix="bookly-pg-"))
     if os.geteuid() == 0:
         shutil.chown(directory, "postgres", "postgres")
     cluster = ScratchPostgres(directory, free_port())
     subprocess.run(
         as_postgres_user(
-            ["initdb", "-D", str(directory / "data"), "-A", "trust", "-U", "postgres", "-E", "UTF8"]
+            [
+                pg_program("initdb"),
+                "-D",
+                str(directory / "data"),
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "-E",
+                "UTF8",
+            ]
         ),
         check=True,
         capture_output=True,
@@ -99,7 +128,15 @@ def streaming_replica(primary: ScratchPostgres) -> Iterator[ScratchPostgres]:
     directory = Path(tempfile.mkdtemp(prefix="bookly-pg-replica-"))
     if os.geteuid() == 0:
         shutil.chown(directory, "postgres", "postgres")
-    backup = ["pg_basebackup", "-h", "127.0.0.1", "-p", str(primary.port), "-U", "postgres"]
+    backup = [
+        pg_program("pg_basebackup"),
+        "-h",
+        "127.0.0.1",
+        "-p",
+        str(primary.port),
+        "-U",
+        "postgres",
+    ]
     subprocess.run(
         as_postgres_user([*backup, "-D", str(directory / "data"), "-R", "--checkpoint", "fast"]),
         check=True,
@@ -117,7 +154,7 @@ def streaming_replica(primary: ScratchPostgres) -> Iterator[ScratchPostgres]:
 def _discard(cluster: ScratchPostgres) -> None:
     data = str(cluster.directory / "data")
     subprocess.run(
-        as_postgres_user(["pg_ctl", "-D", data, "-m", "immediate", "stop"]),
+        as_postgres_user([pg_program("pg_ctl"), "-D", data, "-m", "immediate", "stop"]),
         capture_output=True,
         timeout=60,
         check=False,
