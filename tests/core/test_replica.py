@@ -117,6 +117,14 @@ class Site:
         assert ready.status_code == 200, ready.text
         return str(ready.json()["checks"]["replica"])
 
+    async def metric(self, name: str) -> float:
+        scrape = await self.client.get("/metrics")
+        assert scrape.status_code == 200, scrape.text
+        (value,) = (
+            line.split()[1] for line in scrape.text.splitlines() if line.startswith(name + " ")
+        )
+        return float(value)
+
     async def replica_becomes(self, state: str) -> None:
         async def reached() -> bool:
             return await self.replica_state() == state
@@ -168,6 +176,7 @@ async def test_public_reads_come_from_the_replica_and_writers_read_their_writes(
         path = f"{API}/books/{book['uid']}"
         await replicated.caught_up()
         await site.replica_becomes("ok")
+        assert await site.metric("bookly_db_replica_serving") == 1
         await replicated.pause_replay()
 
         changed = await site.client.patch(
@@ -217,6 +226,8 @@ async def test_a_replica_further_behind_than_the_bound_serves_no_one(
 
         await _eventually(from_the_primary, "read from the primary")
         assert await site.replica_state() == "behind"  # readiness does not depend on it
+        assert await site.metric("bookly_db_replica_serving") == 0
+        assert await site.metric("bookly_db_replica_lag_seconds") > SHORT_BOUND_SECONDS
         assert len((await site.public(f"{path}/reviews")).json()["items"]) == 0
 
         await replicated.resume_replay()

@@ -38,10 +38,8 @@ def server_env(settings: Settings, **overrides: str) -> dict[str, str]:
     )
     if settings.redis_url:
         env["REDIS_URL"] = settings.redis_url
-    # How the database is reached, when the tests' settings go through a pooler or a replica.
+    # How the database is reached, when the tests' settings go through a pooler.
     env["DB_POOLER"] = settings.db_pooler
-    if settings.database_replica_url:
-        env["DATABASE_REPLICA_URL"] = settings.database_replica_url
     env.update(overrides)
     return env
 

@@ -198,10 +198,11 @@ async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
                 await session.rollback()
             raise
         except BaseException as error:
-            await session.rollback()
+            # Told first: a rollback on a replica's dead connection may fail in turn.
             if on_replica and is_replica_failure(error):
                 note_replica_failure()
                 request.app.state.context.replica.failed(error)
+            await session.rollback()
             raise
         else:
             if not read_only:
