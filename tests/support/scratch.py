@@ -73,20 +73,22 @@ class ScratchPostgres:
         return url
 
     def _pg_ctl(self, *args: str) -> None:
+        # pg_ctl's own wait (-w) is bounded by -t: ample for a standby's recovery on a loaded
+        # machine; the process's timeout only catches a pg_ctl that hangs past it.
         subprocess.run(
             as_postgres_user([pg_program("pg_ctl"), "-D", str(self.directory / "data"), *args]),
             check=True,
             capture_output=True,
-            timeout=60,
+            timeout=180,
         )
 
     def start(self) -> None:
         options = f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 -c fsync=off"
-        self._pg_ctl("-o", options, "-l", str(self.directory / "log"), "-w", "start")
+        self._pg_ctl("-o", options, "-l", str(self.directory / "log"), "-w", "-t", "120", "start")
 
     def crash(self) -> None:
         """Stop at once, as a crash or a network cut looks to clients."""
-        self._pg_ctl("-m", "immediate", "-w", "stop")
+        self._pg_ctl("-m", "immediate", "-w", "-t", "120", "stop")
 
 
 @contextmanager
