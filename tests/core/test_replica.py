@@ -23,6 +23,7 @@ import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
+from pydantic import ValidationError
 
 from bookly.core.config import Settings
 from bookly.core.read_routing import READ_PRIMARY_COOKIE
@@ -319,3 +320,16 @@ def test_freshness_is_the_age_of_the_newest_state_the_replica_has_replayed() -> 
     assert freshness.is_fresh()
     freshness.record(104.0, primary_position=95, replayed=None)
     assert not freshness.is_fresh()
+
+
+@pytest.mark.parametrize(
+    ("primary", "replica"),
+    [
+        ("postgresql://bookly@db/bookly", "sqlite:///./var/replica.db"),
+        ("sqlite:///./var/bookly.db", "postgresql://bookly@replica/bookly"),
+    ],
+    ids=["a replica that is not PostgreSQL", "a replica of SQLite"],
+)
+def test_a_replica_is_a_postgresql_one_of_a_postgresql_primary(primary: str, replica: str) -> None:
+    with pytest.raises(ValidationError, match="DATABASE_REPLICA_URL"):
+        Settings(database_url=primary, database_replica_url=replica)

@@ -111,7 +111,12 @@ class Settings(BaseSettings):
     @field_validator("database_replica_url")
     @classmethod
     def _replica_driver(cls, url: str | None) -> str | None:
-        return _async_driver_url(url) if url else None
+        if not url:
+            return None
+        url = _async_driver_url(url)
+        if not url.startswith("postgresql+asyncpg://"):
+            raise ValueError("DATABASE_REPLICA_URL must be a PostgreSQL URL (postgresql://…)")
+        return url
 
     @field_validator("redis_url")
     @classmethod

@@ -95,13 +95,17 @@ class Replica:
 
     async def sample(self) -> None:
         taken_at = time.monotonic()
+        # Any error, not only the replica's usual failures: a sampler that died would leave the
+        # replica's known state ageing for good, every read on the primary with no word why.
         try:
             (position,) = (await self.primary.rows(_PRIMARY_POSITION, {}))[0]
-        except REPLICA_FAILURES:
+        except Exception:
             return  # nothing learnt: the replica's known state just ages
         try:
             (replayed,) = (await self.reader.rows(_REPLAYED_POSITION, {}))[0]
-        except REPLICA_FAILURES:
+        except Exception as error:
+            if self.freshness.lag_seconds() is not None:
+                logger.warning("replica unavailable, reading from the primary: %r", error)
             self.freshness.lost()
             return
         self.freshness.record(taken_at, int(position), None if replayed is None else int(replayed))
