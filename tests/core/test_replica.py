@@ -294,7 +294,7 @@ async def test_a_stopped_replica_costs_no_error_and_is_used_again_when_back(
 def test_freshness_is_the_age_of_the_newest_state_the_replica_has_replayed() -> None:
     now = [100.0]
     freshness = Freshness(max_lag_seconds=2, clock=lambda: now[0])
-    assert not freshness.is_fresh()  # nothing known yet
+    assert freshness.state() == "unavailable"  # nothing known yet
 
     freshness.record(100.0, primary_position=50, replayed=50)
     assert freshness.lag_seconds() == 0
@@ -305,7 +305,7 @@ def test_freshness_is_the_age_of_the_newest_state_the_replica_has_replayed() -> 
         now[0] = at
         freshness.record(at, primary_position=position, replayed=50)
     assert freshness.lag_seconds() == 2.5
-    assert not freshness.is_fresh()
+    assert freshness.state() == "behind"
 
     # It replays up to the position sampled at 101.5, not yet 102's: fresh as of 101.5.
     now[0] = 103.0
@@ -316,6 +316,7 @@ def test_freshness_is_the_age_of_the_newest_state_the_replica_has_replayed() -> 
     # A failed sample or read, or a server that does not replay (None): out at once.
     freshness.lost()
     assert freshness.lag_seconds() is None
+    assert freshness.state() == "unavailable"
     freshness.record(103.5, primary_position=90, replayed=90)
     assert freshness.is_fresh()
     freshness.record(104.0, primary_position=95, replayed=None)

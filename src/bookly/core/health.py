@@ -11,7 +11,6 @@ from starlette.responses import JSONResponse
 
 from bookly.core.context import ContextDep
 from bookly.core.problems import problem_response, problem_responses
-from bookly.core.replica import Replica
 
 router = APIRouter(tags=["operations"])
 
@@ -55,7 +54,7 @@ async def readyz(context: ContextDep) -> Any:
     failed = sorted(name for name, state in checks.items() if state != "ok")
     if context.replica is not None:
         # Told, not required: without the replica, reads go to the primary.
-        checks["replica"] = _replica_state(context.replica)
+        checks["replica"] = context.replica.freshness.state()
     if failed:
         return problem_response(
             503,
@@ -66,12 +65,3 @@ async def readyz(context: ContextDep) -> Any:
             extra={"checks": checks},
         )
     return JSONResponse(Status(status="ok", checks=checks).model_dump())
-
-
-def _replica_state(replica: Replica) -> str:
-    """`ok` while it serves reads; `behind` while further behind than the bound; `unavailable`
-    while it does not answer, or does not replay."""
-    lag = replica.freshness.lag_seconds()
-    if lag is None:
-        return "unavailable"
-    return "ok" if lag <= replica.freshness.max_lag_seconds else "behind"

@@ -20,7 +20,7 @@ import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager, suppress
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import literal_column, select
 from sqlalchemy.engine import Dialect
@@ -71,8 +71,15 @@ class Freshness:
         return self._clock() - self._replayed_as_of
 
     def is_fresh(self) -> bool:
+        return self.state() == "ok"
+
+    def state(self) -> Literal["ok", "behind", "unavailable"]:
+        """`ok` while it may serve reads; `behind` while further behind than the bound;
+        `unavailable` while it does not answer, or does not replay."""
         lag = self.lag_seconds()
-        return lag is not None and lag <= self.max_lag_seconds
+        if lag is None:
+            return "unavailable"
+        return "ok" if lag <= self.max_lag_seconds else "behind"
 
 
 class Replica:
