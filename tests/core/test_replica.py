@@ -181,7 +181,7 @@ async def test_public_reads_come_from_the_replica_and_writers_read_their_writes(
         await replicated.pause_replay()
 
         changed = await site.client.patch(
-            path, json={"title": "As rewritten"}, headers=owner.headers
+            path, json={"title": "Quixotic rewrite"}, headers=owner.headers
         )
         assert changed.status_code == 200, changed.text
         assert changed.cookies.get(READ_PRIMARY_COOKIE) == "1"
@@ -191,18 +191,20 @@ async def test_public_reads_come_from_the_replica_and_writers_read_their_writes(
         # (asyncpg) and a read-only session's list (SQLAlchemy) both.
         assert _title(await site.public(path)) == "As first written"
         assert (await site.public(f"{path}/reviews")).json()["items"] == []
+        assert (await site.public(f"{API}/books?q=quixotic")).json()["items"] == []
         # The writers read the primary at once: by their token, or by the cookie their
         # writes set (the client keeps it, as a browser does).
-        assert _title(await site.public(path, **owner.headers)) == "As rewritten"
-        assert _title(await site.client.get(path)) == "As rewritten"
+        assert _title(await site.public(path, **owner.headers)) == "Quixotic rewrite"
+        assert _title(await site.client.get(path)) == "Quixotic rewrite"
         assert len((await site.client.get(f"{path}/reviews")).json()["items"]) == 1
+        assert len((await site.client.get(f"{API}/books?q=quixotic")).json()["items"]) == 1
         # The cookie alone, in another client, is enough.
         cookie = f"{READ_PRIMARY_COOKIE}=1"
-        assert _title(await site.public(path, cookie=cookie)) == "As rewritten"
+        assert _title(await site.public(path, cookie=cookie)) == "Quixotic rewrite"
 
         await replicated.resume_replay()
         await replicated.caught_up()
-        assert _title(await site.public(path)) == "As rewritten"
+        assert _title(await site.public(path)) == "Quixotic rewrite"
         assert await site.replica_state() == "ok"
 
 
