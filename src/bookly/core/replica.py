@@ -1,12 +1,16 @@
 """A streaming replica (`DATABASE_REPLICA_URL`) for public reads, used only while fresh enough.
 
 How fresh it is, each process measures for itself: every sampling interval it notes the time,
-reads the primary's WAL insert position, then the position the replica has replayed. Every
-transaction committed before that time lies below that position; so once the replica has
-replayed past it, the replica holds everything committed up to that time. Reads may go to the
-replica while the newest such time is at most `DB_REPLICA_MAX_LAG_SECONDS` old (an idle primary
-writes nothing, so an idle replica is fresh at once). A replica that does not answer, or no
-longer replays (promoted, or a primary given as the replica), is out until a sample finds it
+reads the primary's WAL flush position, then the position the replica has replayed. Every
+transaction committed before that time lies below that position (a commit is flushed before it
+is acknowledged; Bookly does not turn `synchronous_commit` off); so once the replica has
+replayed up to it, the replica holds everything committed up to that time. (The flush position,
+not the insert position: on an idle primary whose last record ends on a page boundary, the
+insert position can point past the next page's header, which no replica reaches until the next
+record.) Reads may go
+to the replica while the newest such time is at most `DB_REPLICA_MAX_LAG_SECONDS` old (an idle
+primary writes nothing, so an idle replica is fresh at once). A replica that does not answer, or
+no longer replays (promoted, or a primary given as the replica), is out until a sample finds it
 fresh again; so is one whose read just failed. Which requests may read there is the business of
 core/read_routing.py.
 
@@ -33,7 +37,7 @@ from bookly.core.reads import PostgresReader, Prepared, Row
 logger = logging.getLogger("bookly.replica")
 
 # Positions as numbers (bytes since 0/0): asyncpg has no codec of its own for pg_lsn.
-_PRIMARY_POSITION = Prepared(select(literal_column("pg_current_wal_insert_lsn() - '0/0'")))
+_PRIMARY_POSITION = Prepared(select(literal_column("pg_current_wal_flush_lsn() - '0/0'")))
 # NULL unless the server is replaying WAL, i.e. is a replica.
 _REPLAYED_POSITION = Prepared(select(literal_column("pg_last_wal_replay_lsn() - '0/0'")))
 
