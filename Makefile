@@ -11,7 +11,7 @@ PORT ?= 8000
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install run test lint clean bench bench-scale bench-soak bench-storm bench-relevance wrk
+.PHONY: install run test lint clean bench bench-pooler bench-scale bench-soak bench-storm bench-relevance wrk pgbouncer
 
 $(UV):
 	python3 -m venv $(TOOLS)
@@ -50,6 +50,13 @@ wrk:
 
 bench: install wrk  ## Bookly against the raw baseline, every scenario (about 15 minutes)
 	$(BENCH) $(BENCH_ARGS)
+
+# Debian's PgBouncer (in /usr/sbin; its service stays stopped: the benchmark starts its own).
+pgbouncer:
+	@[ -x /usr/sbin/pgbouncer ] || command -v pgbouncer >/dev/null || (apt-get update && apt-get install -y pgbouncer)
+
+bench-pooler: install wrk pgbouncer  ## S1, S2 through PgBouncer (transaction pooling) against direct
+	$(BENCH) --mode pooler $(BENCH_ARGS)
 
 bench-scale: install wrk  ## S2, S6, S3, S3t, S7 latency at 10k and at 1M books (seeding 1M takes long)
 	$(BENCH) --mode scale $(BENCH_ARGS)

@@ -27,8 +27,10 @@ from bookly.models import User
 
 ROOT = Path(__file__).resolve().parents[1]
 # bench/ runs as scripts (`python bench/run.py`); the repository root on the path lets it share
-# the tests' server processes (tests/support/servers.py: standard library and httpx only).
+# the tests' server processes and PgBouncer (tests/support/servers.py and pgbouncer.py: standard
+# library and httpx only).
 sys.path.insert(0, str(ROOT))
+from tests.support.pgbouncer import pgbouncer as pgbouncer  # noqa: E402  (for run.py)
 from tests.support.servers import LiveServer, free_port, wait_until_listening  # noqa: E402
 
 BENCH_DIR = ROOT / "bench"
@@ -216,15 +218,19 @@ def baseline_command(port: int) -> list[str]:
 
 
 @contextmanager
-def serving(name: str, command: Callable[[int], list[str]], target: Target) -> Iterator[Server]:
+def serving(
+    name: str,
+    command: Callable[[int], list[str]],
+    target: Target,
+    env: dict[str, str] | None = None,
+) -> Iterator[Server]:
     """One server process on a free port, pinned to SERVER_CORE, its output in VAR_DIR, stopped
-    (its whole group) on the way out."""
+    (its whole group) on the way out; `env` adds to (or replaces) the target's settings."""
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     port = free_port()
     pinned = ["taskset", "-c", SERVER_CORE, *command(port)]
-    server = Server.start(
-        name, pinned, port=port, env=target.server_env(), cwd=ROOT, log_dir=VAR_DIR
-    )
+    environment = {**target.server_env(), **(env or {})}
+    server = Server.start(name, pinned, port=port, env=environment, cwd=ROOT, log_dir=VAR_DIR)
     try:
         # The baseline has no health route; both run one process, listening once the app is up.
         wait_until_listening(server)

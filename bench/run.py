@@ -4,6 +4,7 @@
     .venv/bin/python bench/run.py --mode storm   # S1 p99 while 16 clients log in
     .venv/bin/python bench/run.py --mode soak    # RSS of one server over 10 minutes of S1-S5
     .venv/bin/python bench/run.py --mode pages   # the site's pages' CPU against their API routes
+    .venv/bin/python bench/run.py --mode pooler  # S1, S2 through PgBouncer against direct
 
 Servers run pinned to core 0, wrk to core 1. See bench/README.md.
 """
@@ -21,7 +22,9 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
+from bookly.core.pooler import store_statement_timeout
 from harness import (
     BIN,
     LOAD_CORE,
@@ -40,6 +43,7 @@ from harness import (
     migrate,
     mint_accounts,
     parse_wrk,
+    pgbouncer,
     run_wrk,
     seed,
     serving,
@@ -51,6 +55,11 @@ P99_OVER_P50_LIMIT = 4.0
 STORM_P99_LIMIT = 3.0
 STORM_CLIENTS = 16
 RSS_LIMIT_MIB = 200
+POOLER_SCENARIOS = "S1,S2"
+POOLER_MIN_RATIO = 0.8
+# Server connections PgBouncer may open: as many as the direct server's two pools may, so that
+# the pooler's own cost is what differs.
+POOLER_POOL_SIZE = 20
 
 
 def main() -> int:
@@ -59,8 +68,8 @@ def main() -> int:
         return scale(options)
     target = Target(options.admin_url, options.database, options.redis_url)
     with prepared(target, options, books=options.books, reviews=options.reviews) as work:
-        mode = {"compare": compare, "storm": storm, "soak": soak, "pages": pages}[options.mode]
-        return mode(options, work)
+        modes = {"compare": compare, "storm": storm, "soak": soak, "pages": pages, "pooler": pooler}
+        return modes[options.mode](options, work)
 
 
 @contextmanager
@@ -82,9 +91,11 @@ def prepared(
 def parse_options() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
-        "--mode", choices=["compare", "storm", "soak", "scale", "pages"], default="compare"
+        "--mode",
+        choices=["compare", "storm", "soak", "scale", "pages", "pooler"],
+        default="compare",
     )
-    parser.add_argument("--scenarios", default=",".join(SCENARIOS))
+    parser.add_argument("--scenarios", help="comma-separated; default: all (pooler: S1,S2)")
     parser.add_argument("--warmup", type=float, default=5, help="seconds, before each run")
     parser.add_argument("--duration", type=float, default=20, help="measured seconds")
     parser.add_argument("--connections", type=int, default=32)
@@ -113,6 +124,8 @@ def parse_options() -> argparse.Namespace:
     options = parser.parse_args()
     if options.quick:
         options.warmup, options.duration, options.rounds = 1, 2, 1
+    if not options.scenarios:
+        options.scenarios = POOLER_SCENARIOS if options.mode == "pooler" else ",".join(SCENARIOS)
     unknown = set(options.scenarios.split(",")) - set(SCENARIOS)
     if unknown:
         parser.error(f"unknown scenarios {sorted(unknown)}; known: {', '.join(SCENARIOS)}")
@@ -196,13 +209,7 @@ def compare(options: argparse.Namespace, work: Workload) -> int:
             if scenario.min_ratio is None:
                 raise SystemExit(f"{scenario.name} has no baseline route to compare with")
             check_agreement(scenario, work, [bookly, baseline])
-            pairs = []
-            for round_number in range(options.rounds):
-                # Alternate who goes first, so a drift in the machine's load favours neither.
-                order = [bookly, baseline] if round_number % 2 == 0 else [baseline, bookly]
-                loads = {server.name: measure(server, scenario, work, options) for server in order}
-                pairs.append((loads["bookly"], loads["baseline"]))
-            pairs.sort(key=lambda pair: pair[0].rps / pair[1].rps)
+            pairs = ab_rounds(bookly, baseline, scenario, work, options)
             ours, theirs = pairs[len(pairs) // 2]
             result = {
                 "scenario": scenario.name,
@@ -232,6 +239,75 @@ def compare(options: argparse.Namespace, work: Workload) -> int:
             )
     record("compare", options, results)
     return exit_code(options, valid=all(r["clean"] for r in results), met=ok)
+
+
+def ab_rounds(
+    first: Server, second: Server, scenario: Scenario, work: Workload, options: argparse.Namespace
+) -> list[tuple[Load, Load]]:
+    """`options.rounds` pairs of runs (first's load, second's), the lowest ratio first: the
+    median pair is the one reported. Who goes first alternates, so a drift in the machine's
+    load favours neither."""
+    pairs = []
+    for round_number in range(options.rounds):
+        order = [first, second] if round_number % 2 == 0 else [second, first]
+        loads = {server.name: measure(server, scenario, work, options) for server in order}
+        pairs.append((loads[first.name], loads[second.name]))
+    return sorted(pairs, key=lambda pair: pair[0].rps / pair[1].rps)
+
+
+def pooler(options: argparse.Namespace, work: Workload) -> int:
+    """Bookly through PgBouncer (`DB_POOLER=transaction`) against Bookly straight to PostgreSQL,
+    one process each, same settings otherwise: what the pooler costs a request."""
+    ok = True
+    results = []
+    with ExitStack() as stack:
+        direct = stack.enter_context(serving("direct", bookly_command, work.target))
+        pooled = stack.enter_context(pooled_bookly(work.target))
+        for scenario in options.selected:
+            check_agreement(scenario, work, [pooled, direct])
+            pairs = ab_rounds(pooled, direct, scenario, work, options)
+            ours, theirs = pairs[len(pairs) // 2]
+            result = {
+                "scenario": scenario.name,
+                "title": scenario.title,
+                "pooled": summary(ours),
+                "direct": summary(theirs),
+                "ratio": round(ours.rps / theirs.rps, 3),
+                "round_ratios": [round(a.rps / b.rps, 3) for a, b in pairs],
+                "min_ratio": POOLER_MIN_RATIO,
+                "ratio_ok": ours.rps / theirs.rps >= POOLER_MIN_RATIO,
+                "clean": all(a.clean and b.clean for a, b in pairs),
+            }
+            results.append(result)
+            ok &= result["ratio_ok"]
+            print(f"RESULT {json.dumps(result)}", flush=True)
+            print(
+                f"{scenario.name} {scenario.title}\n"
+                f"    pooled   {describe(ours)}\n    direct   {describe(theirs)}\n"
+                f"    ratio {result['ratio']:.2f} (median of {result['round_ratios']}; "
+                f"target >= {POOLER_MIN_RATIO}) {'met' if result['ratio_ok'] else 'MISSED'}"
+                + ("" if result["clean"] else "; ERRORS during the run (see non2xx)"),
+                flush=True,
+            )
+    record("pooler", options, results)
+    return exit_code(options, valid=all(r["clean"] for r in results), met=ok)
+
+
+@contextmanager
+def pooled_bookly(target: Target) -> Iterator[Server]:
+    """`bookly serve` behind a PgBouncer of its own in transaction pooling mode (not pinned: it
+    is of the database tier, as PostgreSQL is), its statement timeout stored on the role as
+    `bookly migrate` would (the same value direct connections send)."""
+    server = urlsplit(target.admin_url)
+    with pgbouncer(
+        server.hostname or "127.0.0.1", server.port or 5432, pool_size=POOLER_POOL_SIZE
+    ) as bouncer:
+        url = bouncer.url(target.database)
+        pooled = {"database_url": url, "db_pooler": "transaction"}
+        asyncio.run(store_statement_timeout(target.settings().model_copy(update=pooled)))
+        env = {"DATABASE_URL": url, "DB_POOLER": "transaction"}
+        with serving("pooled", bookly_command, target, env) as server_behind:
+            yield server_behind
 
 
 def summary(load: Load) -> dict[str, float | int]:

@@ -33,8 +33,10 @@ from bookly.core.pagination import CursorCodec
 from bookly.core.passwords import PasswordHasher
 from bookly.core.problems import install_problem_handlers
 from bookly.core.ratelimit import Limiter, create_storage
+from bookly.core.read_routing import ReadRoutingMiddleware
 from bookly.core.reads import EngineReader, PostgresReader, Reader
 from bookly.core.redis import create_redis
+from bookly.core.replica import Replica, RoutedReader, sampled
 from bookly.core.routing import API_PREFIX
 from bookly.core.telemetry import TelemetryMiddleware
 from bookly.mail.outbox import watch_outbox
@@ -71,6 +73,10 @@ def create_context(settings: Settings) -> AppContext:
         if settings.is_sqlite
         else PostgresReader(settings, engine.dialect)
     )
+    replica = None
+    if settings.database_replica_url and isinstance(reader, PostgresReader):
+        replica = Replica(settings, engine.dialect, settings.database_replica_url, reader)
+        reader = RoutedReader(replica)
     return AppContext(
         settings=settings,
         engine=engine,
@@ -82,6 +88,7 @@ def create_context(settings: Settings) -> AppContext:
         denylist=Denylist(redis, settings.access_token_ttl_seconds) if redis else None,
         limiter=Limiter(settings, create_storage(settings, redis)),
         pool_turns=pool_turns,
+        replica=replica,
     )
 
 
@@ -94,7 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.context = context
         metrics.watch_engine(context.engine, context.reader)
         try:
-            async with drain_in_process(context):
+            async with drain_in_process(context), sampled(context.replica):
                 yield
         finally:
             if context.redis is not None:
@@ -130,6 +137,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(metrics_router)
     install_docs(app)
     # Pure ASGI middleware; the last added runs first.
+    if settings.database_replica_url:
+        # Innermost: the layers around it see only the answer that goes out.
+        app.add_middleware(ReadRoutingMiddleware, settings=settings)
     app.add_middleware(JsonCharsetMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(

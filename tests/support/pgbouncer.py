@@ -4,7 +4,9 @@ PostgreSQL server, for the tests that run Bookly behind a pooler.
 It is configured as a production one would be, with nothing loosened for Bookly: no
 `ignore_startup_parameters` (a client sending `statement_timeout` at startup is refused) and
 no `max_prepared_statements` (1.18 has none). PgBouncer refuses to run as root, so under root it
-runs as the `postgres` system user, as the scratch clusters do.
+runs as the `postgres` system user, as the scratch clusters do. Standard library only, like
+tests/support/servers.py: the benchmark's pooler mode (bench/run.py) starts one too; a missing
+pgbouncer fails the tests that need it rather than skipping them.
 """
 
 import os
@@ -18,10 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
-from tests.support.scratch import as_postgres_user
-from tests.support.servers import free_port
+from tests.support.servers import as_postgres_user, free_port
 
 # Debian installs it outside a normal user's PATH.
 _CANDIDATES = ("pgbouncer", "/usr/sbin/pgbouncer")
@@ -32,7 +31,7 @@ def _binary() -> str:
         found = shutil.which(candidate)
         if found:
             return found
-    pytest.fail("pgbouncer is not installed (Debian: apt-get install pgbouncer; .ci/run does)")
+    raise RuntimeError("pgbouncer is not installed (Debian: apt-get install pgbouncer)")
 
 
 @dataclass

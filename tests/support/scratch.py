@@ -1,10 +1,13 @@
 """Scratch PostgreSQL clusters and Redis servers that a test may stop, freeze and restart.
 
 PostgreSQL refuses to run as root, so the cluster belongs to the `postgres` system user when the
-tests run as root (`runuser`).
+tests run as root (`runuser`, tests/support/servers.py). Debian's `postgresql` package keeps the
+server's programs (initdb, pg_ctl, pg_basebackup of the same version) in
+/usr/lib/postgresql/<version>/bin, off the PATH: they are found there.
 """
 
 import asyncio
+import functools
 import os
 import shutil
 import signal
@@ -21,13 +24,25 @@ import pytest
 from alembic import command
 
 from bookly.cli import alembic_config
-from tests.support.servers import free_port
+from tests.support.servers import as_postgres_user, free_port
 
 
-def as_postgres_user(command: list[str]) -> list[str]:
-    if os.geteuid() == 0:
-        return ["runuser", "-u", "postgres", "--", *command]
-    return command
+@functools.cache
+def _server_bin() -> Path:
+    """The directory of PostgreSQL's server programs: the one on the PATH, else Debian's
+    newest installed version."""
+    on_path = shutil.which("pg_ctl")
+    if on_path is not None:
+        return Path(on_path).resolve().parent
+    versions = [d for d in Path("/usr/lib/postgresql").glob("*/bin") if d.parent.name.isdigit()]
+    if not versions:
+        pytest.fail("PostgreSQL's server programs are not installed (Debian: postgresql)")
+    return max(versions, key=lambda directory: int(directory.parent.name))
+
+
+def pg_program(name: str) -> str:
+    """`initdb`, `pg_ctl`, `pg_basebackup`: all of one PostgreSQL version."""
+    return str(_server_bin() / name)
 
 
 @dataclass
@@ -58,33 +73,43 @@ class ScratchPostgres:
         return url
 
     def _pg_ctl(self, *args: str) -> None:
+        # pg_ctl's own wait (-w) is bounded by -t: ample for a standby's recovery on a loaded
+        # machine; the process's timeout only catches a pg_ctl that hangs past it.
         subprocess.run(
-            as_postgres_user(["pg_ctl", "-D", str(self.directory / "data"), *args]),
+            as_postgres_user([pg_program("pg_ctl"), "-D", str(self.directory / "data"), *args]),
             check=True,
             capture_output=True,
-            timeout=60,
+            timeout=180,
         )
 
     def start(self) -> None:
         options = f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 -c fsync=off"
-        self._pg_ctl("-o", options, "-l", str(self.directory / "log"), "-w", "start")
+        self._pg_ctl("-o", options, "-l", str(self.directory / "log"), "-w", "-t", "120", "start")
 
     def crash(self) -> None:
         """Stop at once, as a crash or a network cut looks to clients."""
-        self._pg_ctl("-m", "immediate", "-w", "stop")
+        self._pg_ctl("-m", "immediate", "-w", "-t", "120", "stop")
 
 
 @contextmanager
 def scratch_postgres() -> Iterator[ScratchPostgres]:
-    if shutil.which("initdb") is None or shutil.which("pg_ctl") is None:
-        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) are not installed")
     directory = Path(tempfile.mkdtemp(prefix="bookly-pg-"))
     if os.geteuid() == 0:
         shutil.chown(directory, "postgres", "postgres")
     cluster = ScratchPostgres(directory, free_port())
     subprocess.run(
         as_postgres_user(
-            ["initdb", "-D", str(directory / "data"), "-A", "trust", "-U", "postgres", "-E", "UTF8"]
+            [
+                pg_program("initdb"),
+                "-D",
+                str(directory / "data"),
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "-E",
+                "UTF8",
+            ]
         ),
         check=True,
         capture_output=True,
@@ -94,13 +119,49 @@ def scratch_postgres() -> Iterator[ScratchPostgres]:
     try:
         yield cluster
     finally:
-        subprocess.run(
-            as_postgres_user(["pg_ctl", "-D", str(directory / "data"), "-m", "immediate", "stop"]),
-            capture_output=True,
-            timeout=60,
-            check=False,
-        )
-        shutil.rmtree(directory, ignore_errors=True)
+        _discard(cluster)
+
+
+@contextmanager
+def streaming_replica(primary: ScratchPostgres) -> Iterator[ScratchPostgres]:
+    """A hot standby of `primary` on a port of its own: a base backup (`pg_basebackup -R`, which
+    also writes the standby's connection to the primary), streaming the primary's WAL as it
+    comes. Tests may pause its replay (`pg_wal_replay_pause()`) to make it lag."""
+    directory = Path(tempfile.mkdtemp(prefix="bookly-pg-replica-"))
+    if os.geteuid() == 0:
+        shutil.chown(directory, "postgres", "postgres")
+    backup = [
+        pg_program("pg_basebackup"),
+        "-h",
+        "127.0.0.1",
+        "-p",
+        str(primary.port),
+        "-U",
+        "postgres",
+    ]
+    subprocess.run(
+        as_postgres_user([*backup, "-D", str(directory / "data"), "-R", "--checkpoint", "fast"]),
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    replica = ScratchPostgres(directory, free_port())
+    replica.start()
+    try:
+        yield replica
+    finally:
+        _discard(replica)
+
+
+def _discard(cluster: ScratchPostgres) -> None:
+    data = str(cluster.directory / "data")
+    subprocess.run(
+        as_postgres_user([pg_program("pg_ctl"), "-D", data, "-m", "immediate", "stop"]),
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    shutil.rmtree(cluster.directory, ignore_errors=True)
 
 
 @dataclass

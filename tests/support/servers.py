@@ -23,6 +23,14 @@ BOOKLY = Path(sys.executable).parent / "bookly"
 START_TIMEOUT_SECONDS = 90.0
 
 
+def as_postgres_user(command: list[str]) -> list[str]:
+    """`command` as the `postgres` system user when run as root: PostgreSQL and PgBouncer
+    refuse to run as root (`runuser`)."""
+    if os.geteuid() == 0:
+        return ["runuser", "-u", "postgres", "--", *command]
+    return command
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

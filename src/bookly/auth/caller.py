@@ -45,7 +45,9 @@ def caller_query(*extra: ColumnElement[Any]) -> Prepared:
             *extra,
         )
         .join(AuthSession, col(AuthSession.user_uid) == col(User.uid))
-        .where(col(AuthSession.sid) == bindparam("sid"), col(User.uid) == bindparam("uid"))
+        .where(col(AuthSession.sid) == bindparam("sid"), col(User.uid) == bindparam("uid")),
+        # A session just started, or revoked anywhere, counts at once: never a replica's view.
+        on_primary=True,
     )
 
 

@@ -22,7 +22,8 @@ from bookly.core.reads import Prepared, Reader
 from bookly.models import AuthSession
 
 _REVOKED_SINCE = Prepared(
-    select(col(AuthSession.sid)).where(col(AuthSession.revoked_at) >= bindparam("since"))
+    select(col(AuthSession.sid)).where(col(AuthSession.revoked_at) >= bindparam("since")),
+    on_primary=True,
 )
 _LOADED_KEY = "bookly:denylist:loaded"
 _ENTRY_PREFIX = "bookly:denylist:sid:"

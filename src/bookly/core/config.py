@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     # no prepared statement outlives its statement, no session state, and the statement timeout
     # is the role's default in the database (`bookly migrate` stores it), not a startup option.
     db_pooler: Literal["none", "transaction"] = "none"
+    # A streaming replica for public reads; when it is down or further behind than
+    # DB_REPLICA_MAX_LAG_SECONDS, they go to DATABASE_URL.
+    database_replica_url: str | None = None
+    db_replica_max_lag_seconds: float = Field(default=2.0, gt=0, le=300)
     redis_timeout_seconds: float = Field(default=0.3, gt=0, le=0.5)
     password_hash_concurrency: int = Field(default=2, ge=1, le=64)
     # Callers that may wait for a hashing thread (each may hold a pooled connection meanwhile);
@@ -104,6 +108,16 @@ class Settings(BaseSettings):
     def _pick_async_driver(cls, url: str) -> str:
         return _async_driver_url(url)
 
+    @field_validator("database_replica_url")
+    @classmethod
+    def _replica_driver(cls, url: str | None) -> str | None:
+        if not url:
+            return None
+        url = _async_driver_url(url)
+        if not url.startswith("postgresql+asyncpg://"):
+            raise ValueError("DATABASE_REPLICA_URL must be a PostgreSQL URL (postgresql://…)")
+        return url
+
     @field_validator("redis_url")
     @classmethod
     def _empty_redis_means_none(cls, url: str | None) -> str | None:
@@ -155,8 +169,8 @@ class Settings(BaseSettings):
             raise ValueError("JWT_SECRET must be set to a private value of 32+ characters")
         if self.mail_starttls and self.mail_ssl_tls:
             raise ValueError("MAIL_STARTTLS and MAIL_SSL_TLS are exclusive: choose one")
-        if self.is_sqlite and self.db_pooler != "none":
-            raise ValueError("DB_POOLER is for PostgreSQL")
+        if self.is_sqlite and (self.db_pooler != "none" or self.database_replica_url):
+            raise ValueError("DB_POOLER and DATABASE_REPLICA_URL are for PostgreSQL")
         return self
 
     @property

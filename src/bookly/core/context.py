@@ -16,6 +16,7 @@ from bookly.core.pagination import CursorCodec
 from bookly.core.passwords import PasswordHasher
 from bookly.core.ratelimit import Limiter
 from bookly.core.reads import Reader
+from bookly.core.replica import Replica
 
 Clock = Callable[[], datetime]
 
@@ -46,6 +47,8 @@ class AppContext:
     denylist: SessionDenylist | None
     limiter: Limiter
     pool_turns: PoolTurns
+    # DATABASE_REPLICA_URL's sessions, hot reads and freshness (the reader routes to it too).
+    replica: Replica | None = None
     # Tests replace the clock to move through token and link lifetimes.
     clock: Clock = field(default=utcnow)
 

@@ -3,7 +3,6 @@
 import asyncio
 import weakref
 from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
@@ -23,6 +22,12 @@ from sqlmodel import SQLModel
 from bookly.core.config import Settings
 from bookly.core.errors import AppError
 from bookly.core.pooler import sqlalchemy_connect_args
+from bookly.core.read_routing import (
+    current_route,
+    is_replica_failure,
+    note_replica_failure,
+    note_write,
+)
 
 # Deterministic constraint names, so migrations can name what they alter (SQLite batch mode).
 SQLModel.metadata.naming_convention = {
@@ -121,11 +126,21 @@ def _is_read_only(request: Request) -> bool:
     return getattr(request.scope.get("endpoint"), _READ_ONLY, False)
 
 
-def _session_for(request: Request, read_only: bool) -> AsyncSession:
-    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.context.sessionmaker
+def _session_for(request: Request, read_only: bool) -> tuple[AsyncSession, "PoolTurns", bool]:
+    """The request's session, the turns of its pool, and whether it reads from the replica
+    (core/read_routing.py): read-only ones may; a request with a write session reads all it
+    reads on the primary, where it writes."""
+    context = request.app.state.context
+    sessionmaker: async_sessionmaker[AsyncSession] = context.sessionmaker
+    route = current_route()
     if not read_only:
-        return sessionmaker()
-    return sessionmaker(bind=autocommit(request.app.state.context.engine))
+        if route is not None:
+            route.on_replica = False
+        return sessionmaker(), context.pool_turns, False
+    if route is not None and route.on_replica:
+        replica = context.replica
+        return sessionmaker(bind=autocommit(replica.engine)), replica.turns, True
+    return sessionmaker(bind=autocommit(context.engine)), context.pool_turns, False
 
 
 class PoolTurns:
@@ -163,33 +178,36 @@ class PoolTurns:
         self._permits.release()
 
 
-def _pool_turn(request: Request) -> AbstractAsyncContextManager[None]:
-    turns: PoolTurns = request.app.state.context.pool_turns
-    return turns.turn()
-
-
 async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One session and one commit per request, before the response is sent.
 
     Errors roll everything back, except those that must keep what they wrote. A read-only
-    session has nothing to commit, and skips the call (~0.2 ms of CPU).
+    session has nothing to commit, and skips the call (~0.2 ms of CPU). A replica's failure is
+    told to the read routing, which answers the request again from the primary.
     """
     read_only = _is_read_only(request)
-    async with _pool_turn(request), _session_for(request, read_only) as session:
+    session, turns, on_replica = _session_for(request, read_only)
+    async with turns.turn(), session:
         try:
             yield session
         except AppError as error:
             if error.keeps_changes:
                 await session.commit()
+                note_write()
             else:
                 await session.rollback()
             raise
-        except BaseException:
+        except BaseException as error:
+            # Told first: a rollback on a replica's dead connection may fail in turn.
+            if on_replica and is_replica_failure(error):
+                note_replica_failure()
+                request.app.state.context.replica.failed(error)
             await session.rollback()
             raise
         else:
             if not read_only:
                 await session.commit()
+                note_write()
 
 
 SessionDep = Annotated[AsyncSession, Depends(_request_session, scope="function")]

@@ -35,7 +35,9 @@ async def healthz() -> Status:
 )
 async def readyz(context: ContextDep) -> Any:
     """For load balancers' health checks: 200 when the database (and Redis, when configured) answer;
-    otherwise 503 with `Retry-After`, its `checks` naming what is not answering."""
+    otherwise 503 with `Retry-After`, its `checks` naming what is not answering. A read replica,
+    when configured, is named too (`ok`, `behind` or `unavailable`) but does not decide: without
+    it, reads go to the primary."""
     checks: dict[str, str] = {}
     try:
         async with context.engine.connect() as connection:
@@ -50,6 +52,9 @@ async def readyz(context: ContextDep) -> Any:
         except RedisError:
             checks["redis"] = "unavailable"
     failed = sorted(name for name, state in checks.items() if state != "ok")
+    if context.replica is not None:
+        # Told, not required: without the replica, reads go to the primary.
+        checks["replica"] = context.replica.freshness.state()
     if failed:
         return problem_response(
             503,

@@ -34,6 +34,7 @@ from bookly.core.config import Settings
 from bookly.core.errors import Forbidden, NotAuthenticated
 from bookly.core.problems import problem_responses
 from bookly.core.reads import PostgresReader, Reader
+from bookly.core.replica import Replica, RoutedReader
 
 # Requests that matched no route share one label, so junk paths cannot grow the series count.
 UNMATCHED_ROUTE = "<unmatched>"
@@ -68,6 +69,7 @@ class Metrics:
         )
         self._engine: AsyncEngine | None = None
         self._read_pool: PostgresReader | None = None
+        self._replica: Replica | None = None
         self._watched: list[_WatchedRows] = []
         self._row_counts: dict[str, float] = {}
         # Each label set's two series, found once: `labels()` takes a lock and builds a key on
@@ -88,9 +90,12 @@ class Metrics:
         latency.observe(seconds)
 
     def watch_engine(self, engine: AsyncEngine, reader: Reader | None = None) -> None:
-        """Report this engine's pool, and the reader's when it keeps one of its own (called by
-        the lifespan once they exist)."""
+        """Report this engine's pool, and the reader's when it keeps one of its own, and the
+        replica's when it routes to one (called by the lifespan once they exist)."""
         self._engine = engine
+        if isinstance(reader, RoutedReader):
+            self._replica = reader.replica
+            reader = reader.primary
         self._read_pool = reader if isinstance(reader, PostgresReader) else None
 
     def watch_rows(self, name: str, documentation: str, count: Select[int]) -> None:
@@ -119,35 +124,60 @@ class Metrics:
             return  # the database is down: the scrape still answers, without these gauges
 
     def scrape_time_metrics(self) -> Iterator[Metric]:
-        pool = self._engine.pool if self._engine is not None else None
-        if isinstance(pool, QueuePool):
-            in_use = GaugeMetricFamily(
-                "bookly_db_pool_connections_in_use", "Database connections checked out now."
+        yield from _pool_gauges("bookly_db", "", self._engine, self._read_pool)
+        if self._replica is not None:
+            replica = self._replica
+            yield from _pool_gauges("bookly_db_replica", "replica ", replica.engine, replica.reader)
+            lag = replica.freshness.lag_seconds()
+            if lag is not None:
+                yield _gauge(
+                    "bookly_db_replica_lag_seconds",
+                    "How old the newest state known to be on the replica is.",
+                    lag,
+                )
+            yield _gauge(
+                "bookly_db_replica_serving",
+                "1 while public reads go to the replica, 0 while they go to the primary.",
+                float(replica.freshness.is_fresh()),
             )
-            in_use.add_metric([], pool.checkedout())
-            yield in_use
-            size = GaugeMetricFamily(
-                "bookly_db_pool_size", "Database connections the pool may hold."
-            )
-            size.add_metric([], pool.size())
-            yield size
-        if self._read_pool is not None:
-            reads_in_use = GaugeMetricFamily(
-                "bookly_db_read_pool_connections_in_use",
-                "Connections of the hot reads' pool (PostgreSQL) in use now.",
-            )
-            reads_in_use.add_metric([], self._read_pool.connections_in_use())
-            yield reads_in_use
-            reads_size = GaugeMetricFamily(
-                "bookly_db_read_pool_size", "Connections the hot reads' pool may hold."
-            )
-            reads_size.add_metric([], self._read_pool.max_size)
-            yield reads_size
         for watched in self._watched:
             if watched.name in self._row_counts:
                 gauge = GaugeMetricFamily(watched.name, watched.documentation)
                 gauge.add_metric([], self._row_counts[watched.name])
                 yield gauge
+
+
+def _gauge(name: str, documentation: str, value: float) -> GaugeMetricFamily:
+    gauge = GaugeMetricFamily(name, documentation)
+    gauge.add_metric([], value)
+    return gauge
+
+
+def _pool_gauges(
+    prefix: str, server: str, engine: AsyncEngine | None, reads: PostgresReader | None
+) -> Iterator[Metric]:
+    """The sessions' pool (SQLAlchemy) and the hot reads' pool (asyncpg) of one server."""
+    pool = engine.pool if engine is not None else None
+    if isinstance(pool, QueuePool):
+        yield _gauge(
+            f"{prefix}_pool_connections_in_use",
+            f"Connections of the {server}sessions' pool checked out now.",
+            pool.checkedout(),
+        )
+        yield _gauge(
+            f"{prefix}_pool_size", f"Connections the {server}sessions' pool may hold.", pool.size()
+        )
+    if reads is not None:
+        yield _gauge(
+            f"{prefix}_read_pool_connections_in_use",
+            f"Connections of the {server}hot reads' pool in use now.",
+            reads.connections_in_use(),
+        )
+        yield _gauge(
+            f"{prefix}_read_pool_size",
+            f"Connections the {server}hot reads' pool may hold.",
+            reads.max_size,
+        )
 
 
 class _ScrapeTimeCollector(Collector):

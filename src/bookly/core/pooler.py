@@ -19,9 +19,12 @@ nothing may outlive a transaction on the server:
   server connection the pooler opens starts with it.
 """
 
+import asyncio
+from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
+from asyncpg.prepared_stmt import PreparedStatement
 from sqlalchemy.engine import make_url
 
 from bookly.core.config import Settings
@@ -93,3 +96,60 @@ async def store_statement_timeout(settings: Settings) -> None:
 
 def _identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
+
+
+@dataclass
+class _Kept:
+    connection: asyncpg.Connection
+    # Each statement's description (its parameters' and columns' types), by SQL.
+    statements: dict[str, PreparedStatement] = field(default_factory=dict)
+
+
+class PoolerConnections:
+    """The hot reads' connections behind a pooler, kept by the reader itself so that each
+    statement is described once per connection, not once per read.
+
+    asyncpg's pool would keep them too, but each time it takes a connection back it invalidates
+    the statements prepared on it; and with its cache off, a plain `fetch` describes its
+    statement first (Parse, Describe, Sync), then runs it: two round trips a read through the
+    pooler, where a direct read with the cache on takes one. A statement described here stays
+    unnamed and marked unprepared, so each run sends its Parse again with its Bind (one
+    exchange, on one server connection). Callers hold one of the reader's turns (`PoolTurns`),
+    which bound how many connections there are; a connection that failed other than by an
+    error the server answered is closed, and the next read makes a new one.
+    """
+
+    def __init__(self, dsn: str, timeout: float, arguments: dict[str, Any]):
+        self._dsn = dsn
+        self._timeout = timeout
+        self._arguments = arguments
+        self._idle: list[_Kept] = []
+        self.in_use = 0
+
+    async def fetch(self, sql: str, arguments: list[Any]) -> list[asyncpg.Record]:
+        kept = self._idle.pop() if self._idle else await self._connect()
+        self.in_use += 1
+        try:
+            statement = kept.statements.get(sql)
+            if statement is None:
+                statement = kept.statements[sql] = await kept.connection.prepare(sql, name="")
+            records: list[asyncpg.Record] = await statement.fetch(*arguments)
+        except asyncpg.PostgresError:
+            self._idle.append(kept)  # the server answered: the connection is in step
+            raise
+        except BaseException:
+            kept.connection.terminate()  # a broken or cancelled exchange: never reused
+            raise
+        else:
+            self._idle.append(kept)
+        finally:
+            self.in_use -= 1
+        return records
+
+    async def _connect(self) -> _Kept:
+        connection = await asyncpg.connect(self._dsn, timeout=self._timeout, **self._arguments)
+        return _Kept(connection)
+
+    async def close(self) -> None:
+        idle, self._idle = self._idle, []
+        await asyncio.gather(*(kept.connection.close() for kept in idle))

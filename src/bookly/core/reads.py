@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from bookly.core.config import Settings
 from bookly.core.db import PoolTurns, autocommit
-from bookly.core.pooler import asyncpg_arguments, behind_pooler, plain_dsn
+from bookly.core.pooler import PoolerConnections, asyncpg_arguments, behind_pooler, plain_dsn
 
 
 class Row(Protocol):
@@ -73,11 +73,21 @@ class Prepared:
     prepared statement otherwise goes to a generic plan after five runs, one that cannot see
     its values; for a search, the values say which plan is right (a common word is found by
     walking an index newest first, a rare one through the search index), and the generic plan
-    takes the rare word's path for every word. It costs a round trip (parse) per read."""
+    takes the rare word's path for every word. It costs a round trip (parse) per read.
 
-    def __init__(self, statement: Select[*tuple[Any, ...]], *, planned_per_values: bool = False):
+    `on_primary`: a read that must see the latest commit, wherever it comes from (a session's
+    caller, the revocations): never read from a replica (core/replica.py)."""
+
+    def __init__(
+        self,
+        statement: Select[*tuple[Any, ...]],
+        *,
+        planned_per_values: bool = False,
+        on_primary: bool = False,
+    ):
         self.statement = statement
         self.planned_per_values = planned_per_values
+        self.on_primary = on_primary
         self._compiled: _Compiled | None = None
 
     def compiled(self, dialect: Dialect) -> _Compiled:
@@ -140,31 +150,35 @@ class PostgresReader:
         self._timeout = settings.db_pool_timeout_seconds
         self._turns = PoolTurns(self.max_size, self._timeout)
         self._connect_arguments = asyncpg_arguments(settings)
-        # Behind a pooler asyncpg's statement cache is off, and every read is its own unnamed
-        # statement: parsed, and planned for its values, each time.
-        self._unnamed = behind_pooler(settings)
+        # Behind a pooler, connections of the reader's own, where every read is an unnamed
+        # statement: parsed, and planned for its values, each time (core/pooler.py).
+        self._pooler_connections = (
+            PoolerConnections(self._dsn, self._timeout, self._connect_arguments)
+            if behind_pooler(settings)
+            else None
+        )
         self._pool: asyncpg.Pool | None = None
         self._opening = asyncio.Lock()
 
     async def rows(self, query: Prepared, parameters: Mapping[str, Any]) -> Sequence[Row]:
         compiled = query.compiled(self._dialect)
-        pool = self._pool or await self._open()
+        arguments = compiled.arguments(parameters)
         # In turn, as for the sessions' pool: asyncpg's, like SQLAlchemy's, hands a returned
         # connection to whoever asks next, and its oldest waiters lost again and again under
         # load (S4's p99 went to 18 x its p50). With one permit per connection, `acquire` waits
         # only for a connection being made (timed out by the pool's connect timeout: a
         # TimeoutError, an OSError, answers 503 as asyncpg's own errors do, problems.py).
         async with self._turns.turn():
+            if self._pooler_connections is not None:
+                return await self._pooler_connections.fetch(compiled.sql, arguments)
+            pool = self._pool or await self._open()
             connection = await pool.acquire()
             try:
-                arguments = compiled.arguments(parameters)
-                if self._unnamed or not query.planned_per_values:
-                    records = await connection.fetch(compiled.sql, *arguments)
-                else:
-                    records = await _fetch_planned_per_values(connection, compiled, arguments)
+                if query.planned_per_values:
+                    return await _fetch_planned_per_values(connection, compiled, arguments)
+                return await connection.fetch(compiled.sql, *arguments)
             finally:
                 await pool.release(connection)
-        return records
 
     async def _open(self) -> asyncpg.Pool:
         async with self._opening:
@@ -180,11 +194,15 @@ class PostgresReader:
             return self._pool
 
     def connections_in_use(self) -> int:
+        if self._pooler_connections is not None:
+            return self._pooler_connections.in_use
         if self._pool is None:
             return 0
         return self._pool.get_size() - self._pool.get_idle_size()
 
     async def close(self) -> None:
+        if self._pooler_connections is not None:
+            await self._pooler_connections.close()
         if self._pool is not None:
             await self._pool.close()
 
