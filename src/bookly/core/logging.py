@@ -6,14 +6,22 @@ route template, never the raw path or query string).
 
 Nothing should ever log a secret; the formatter scrubs the shapes a secret could take anyway
 (JWTs, `Bearer …`, `token=`/`password=`-style pairs) as a second line of defence.
+
+Logging is on every request's path, so it is kept cheap: a log call only hands its record to a
+queue; a writer thread formats what has queued up (orjson) and writes it in one go, and the
+handler's `close()` (at exit, from `logging.shutdown`) writes whatever is left.
 """
 
-import json
 import logging
 import logging.config
+import queue
 import re
+import threading
+import time
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TextIO
+
+import orjson
 
 ACCESS_LOGGER = "bookly.access"
 
@@ -40,29 +48,132 @@ _SECRET_SHAPES = (
         r"\1\2[redacted]",
     ),
 )
+# Every secret shape contains one of these words (lower-cased); text without any is left as it
+# is without running the patterns, which cost far more than these substring tests.
+_SECRET_MARKERS = (
+    "eyj",
+    "bearer",
+    "basic",
+    "token",
+    "password",
+    "secret",
+    "authorization",
+    "cookie",
+)
+
+# How long the writer lets records gather before it writes them: one write and one wake-up of
+# its thread per batch instead of per line, at the price of a line reaching stderr that late.
+WRITE_DELAY_SECONDS = 0.02
 
 
 def scrub(text: str) -> str:
+    folded = text.lower()
+    if not any(marker in folded for marker in _SECRET_MARKERS):
+        return text
     for pattern, replacement in _SECRET_SHAPES:
         text = pattern.sub(replacement, text)
     return text
 
 
 class JsonFormatter(logging.Formatter):
+    def __init__(self) -> None:
+        super().__init__()
+        # The last second formatted, and its text: a second's lines share everything but the
+        # milliseconds.
+        self._second: tuple[int, str] = (-1, "")
+
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "time": self._time(record),
             "level": record.levelname,
             "logger": record.name,
             "message": scrub(record.getMessage()),
         }
+        attributes = record.__dict__
         for name in _EXTRA_FIELDS:
-            value = getattr(record, name, None)
+            value = attributes.get(name)
             if value is not None:
                 entry[name] = value
         if record.exc_info:
             entry["exception"] = scrub(self.formatException(record.exc_info))
-        return json.dumps(entry, ensure_ascii=False, default=str)
+        return orjson.dumps(entry, default=str).decode()
+
+    def _time(self, record: logging.LogRecord) -> str:
+        """ISO 8601 in UTC to the millisecond: `2026-11-29T07:21:12.263+00:00`."""
+        second = int(record.created)
+        if self._second[0] != second:
+            text = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+            self._second = (second, text)
+        return f"{self._second[1]}.{int(record.msecs):03d}+00:00"
+
+
+class BackgroundStreamHandler(logging.Handler):
+    """Writes formatted records to `stream` from a thread of its own, so that a log call costs
+    its caller (the event loop) one queue put, never a write.
+
+    The queue is unbounded: a stalled stream holds records in memory rather than blocking the
+    event loop or dropping lines. `close()` (called by `logging.shutdown` at exit, after
+    uvicorn's graceful shutdown) writes everything queued before it returns.
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        super().__init__()
+        self.stream = stream
+        self._queue: queue.SimpleQueue[logging.LogRecord | None] = queue.SimpleQueue()
+        # A daemon thread: the interpreter joins non-daemon threads before `logging.shutdown`
+        # runs, and this one only ends when `close()` asks it to.
+        self._writer = threading.Thread(
+            target=self._write_until_closed, name="bookly-log-writer", daemon=True
+        )
+        self._writer.start()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self._writer.is_alive():
+            self._queue.put(record)
+        else:  # closed: a late record (another thread's, at exit) is written at once
+            self._write([record])
+
+    def close(self) -> None:
+        if self._writer.is_alive():
+            self._queue.put(None)
+            self._writer.join()
+        super().close()
+
+    def _write_until_closed(self) -> None:
+        while True:
+            batch = [self._queue.get()]
+            time.sleep(WRITE_DELAY_SECONDS)
+            while not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            records = [record for record in batch if record is not None]
+            self._write(records)
+            if len(records) < len(batch):
+                return
+
+    def _write(self, records: list[logging.LogRecord]) -> None:
+        lines = []
+        for record in records:
+            try:
+                lines.append(self.format(record) + "\n")
+            except Exception:
+                self.handleError(record)
+        if not lines:
+            return
+        try:
+            self.stream.write("".join(lines))
+            self.stream.flush()
+        except Exception:
+            self.handleError(records[-1])
+
+
+def skip_unwritten_record_fields() -> None:
+    """Log records stop gathering what no JSON line writes: the caller's file, line and function
+    (a walk up the stack per record), the thread's and the process's names (the logging HOWTO's
+    "Optimization" settings). For the processes Bookly runs; the tests' records keep them."""
+    logging._srcfile = None
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
 
 
 def logging_config(level: str) -> dict[str, Any]:
@@ -73,7 +184,7 @@ def logging_config(level: str) -> dict[str, Any]:
         "formatters": {"json": {"()": JsonFormatter}},
         "handlers": {
             "stderr": {
-                "class": "logging.StreamHandler",
+                "()": BackgroundStreamHandler,
                 "formatter": "json",
                 "stream": "ext://sys.stderr",
             }
@@ -91,3 +202,4 @@ def logging_config(level: str) -> dict[str, Any]:
 def configure_logging(level: str) -> None:
     """JSON lines on stderr for processes uvicorn does not set up (`bookly worker`)."""
     logging.config.dictConfig(logging_config(level))
+    skip_unwritten_record_fields()
