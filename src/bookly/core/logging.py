@@ -125,16 +125,19 @@ class BackgroundStreamHandler(logging.Handler):
         self._writer = threading.Thread(
             target=self._write_until_closed, name="bookly-log-writer", daemon=True
         )
+        self._stopped = False
         self._writer.start()
 
     def emit(self, record: logging.LogRecord) -> None:
-        if self._writer.is_alive():
-            self._queue.put(record)
-        else:  # closed: a late record (another thread's, at exit) is written at once
+        if self._stopped:  # a late record (another thread's, at exit): written at once
             self._write([record])
+        else:
+            self._queue.put(record)
 
     def close(self) -> None:
-        if self._writer.is_alive():
+        # Under the handler's lock (as `logging.shutdown` calls it), so no emit() runs meanwhile.
+        if not self._stopped:
+            self._stopped = True
             self._queue.put(None)
             self._writer.join()
         super().close()
