@@ -1,5 +1,6 @@
 """The access log loses no line: not under load (a writer thread writes the lines, batched) and not
-at shutdown (SIGTERM right after a burst: the writer's queue is written out before the exit).
+at shutdown (SIGTERM right after a burst, to one process or to workers: the queue is written out
+before the exit).
 Against a real `bookly serve` at LOG_LEVEL=INFO, its production default; and the writer itself."""
 
 import asyncio
@@ -86,6 +87,25 @@ async def test_sigterm_right_after_a_burst_loses_no_line(
     # all the same, by the handler's close() at exit.
     last = log_entries(server)[-1]
     assert last["message"].startswith("Finished server process")
+
+
+async def test_sigterm_to_workers_loses_no_line(live_servers: LiveServers) -> None:
+    """A worker of `--workers N` ends by its own re-raised SIGTERM, with no exit handlers run:
+    uvicorn's last messages write out what was queued before them."""
+    server = live_servers.start(workers=2)
+    request_ids = [f"workers-{uuid.uuid4().hex}" for _ in range(BURST)]
+
+    assert await burst(server, request_ids) == {200}
+    server.terminate()
+    assert await asyncio.to_thread(server.process.wait, 30) == 0
+
+    lines = access_lines(server)
+    assert {request_id: lines[request_id] for request_id in request_ids} == dict.fromkeys(
+        request_ids, 1
+    )
+    messages = [entry["message"] for entry in log_entries(server)]
+    assert messages.count("shutdown: database pool and Redis connections closed") == 2
+    assert len([m for m in messages if m.startswith("Finished server process")]) == 2
 
 
 def test_the_writer_writes_every_record_in_order_by_close_and_any_later_at_once() -> None:

@@ -8,16 +8,17 @@ Nothing should ever log a secret; the formatter scrubs the shapes a secret could
 (JWTs, `Bearer …`, `token=`/`password=`-style pairs) as a second line of defence.
 
 Logging is on every request's path, so it is kept cheap: a log call only hands its record to a
-queue; a writer thread formats what has queued up (orjson) and writes it in one go, and the
-handler's `close()` (at exit, from `logging.shutdown`) writes whatever is left.
+queue; a writer thread formats what has queued up (orjson) and writes it in one go. uvicorn's
+own messages, and the handler's `close()` at exit, write out the queue at once.
 """
 
 import logging
 import logging.config
-import queue
 import re
 import threading
 import time
+from collections import deque
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
@@ -108,65 +109,71 @@ class JsonFormatter(logging.Formatter):
 
 
 class BackgroundStreamHandler(logging.Handler):
-    """Writes formatted records to `stream` from a thread of its own, so that a log call costs
-    its caller (the event loop) one queue put, never a write.
+    """Writes formatted records to `stream` from a thread of its own, so that a log call on the
+    request path costs its caller (the event loop) an append to a queue, never a write.
 
+    Records of the loggers in `write_at_once` are written by the call itself, after everything
+    queued before them: uvicorn's start and stop messages, after the last of which a worker of
+    `bookly serve --workers N` dies by its own re-raised SIGTERM, with no exit handlers run.
+    `close()` (called by `logging.shutdown` at a clean exit) writes whatever is still queued.
     The queue is unbounded: a stalled stream holds records in memory rather than blocking the
-    event loop or dropping lines. `close()` (called by `logging.shutdown` at exit, after
-    uvicorn's graceful shutdown) writes everything queued before it returns.
+    event loop or dropping lines.
     """
 
-    def __init__(self, stream: TextIO) -> None:
+    def __init__(self, stream: TextIO, write_at_once: Iterable[str] = ()) -> None:
         super().__init__()
         self.stream = stream
-        self._queue: queue.SimpleQueue[logging.LogRecord | None] = queue.SimpleQueue()
+        self._write_at_once = frozenset(write_at_once)
+        self._queued: deque[logging.LogRecord] = deque()  # appends are thread-safe
+        self._queued_lock = threading.Lock()  # one writer at a time, in the queue's order
+        self._some_queued = threading.Event()
+        self._stopped = False
         # A daemon thread: the interpreter joins non-daemon threads before `logging.shutdown`
         # runs, and this one only ends when `close()` asks it to.
         self._writer = threading.Thread(
             target=self._write_until_closed, name="bookly-log-writer", daemon=True
         )
-        self._stopped = False
         self._writer.start()
 
     def emit(self, record: logging.LogRecord) -> None:
-        if self._stopped:  # a late record (another thread's, at exit): written at once
-            self._write([record])
-        else:
-            self._queue.put(record)
+        self._queued.append(record)
+        if self._stopped or record.name in self._write_at_once:
+            self._write_queued()
+        elif not self._some_queued.is_set():
+            self._some_queued.set()
 
     def close(self) -> None:
         # Under the handler's lock (as `logging.shutdown` calls it), so no emit() runs meanwhile.
         if not self._stopped:
             self._stopped = True
-            self._queue.put(None)
+            self._some_queued.set()
             self._writer.join()
         super().close()
 
     def _write_until_closed(self) -> None:
-        while True:
-            batch = [self._queue.get()]
+        while not self._stopped:
+            self._some_queued.wait()
             time.sleep(WRITE_DELAY_SECONDS)
-            while not self._queue.empty():
-                batch.append(self._queue.get_nowait())
-            records = [record for record in batch if record is not None]
-            self._write(records)
-            if len(records) < len(batch):
-                return
+            self._some_queued.clear()
+            self._write_queued()
+        self._write_queued()
 
-    def _write(self, records: list[logging.LogRecord]) -> None:
-        lines = []
-        for record in records:
+    def _write_queued(self) -> None:
+        with self._queued_lock:
+            lines = []
+            while self._queued:
+                record = self._queued.popleft()
+                try:
+                    lines.append(self.format(record) + "\n")
+                except Exception:
+                    self.handleError(record)
+            if not lines:
+                return
             try:
-                lines.append(self.format(record) + "\n")
+                self.stream.write("".join(lines))
+                self.stream.flush()
             except Exception:
                 self.handleError(record)
-        if not lines:
-            return
-        try:
-            self.stream.write("".join(lines))
-            self.stream.flush()
-        except Exception:
-            self.handleError(records[-1])
 
 
 def skip_unwritten_record_fields() -> None:
@@ -190,6 +197,7 @@ def logging_config(level: str) -> dict[str, Any]:
                 "()": BackgroundStreamHandler,
                 "formatter": "json",
                 "stream": "ext://sys.stderr",
+                "write_at_once": ["uvicorn.error"],
             }
         },
         "root": {"handlers": ["stderr"], "level": level.upper()},
