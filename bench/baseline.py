@@ -5,10 +5,12 @@ with the same JSON as Bookly from equivalent SQL. It is the yardstick for `bench
 second implementation: only the success path is served; anything else is a bare 4xx/5xx.
 
 Settings come from the environment, as Bookly's do: DATABASE_URL, REDIS_URL, JWT_SECRET,
-JWT_ALGORITHM (HS256), DB_POOL_SIZE (10).
+JWT_ALGORITHM (HS256), DB_POOL_SIZE (10), LOG_LEVEL (INFO: an access line per request on stderr,
+with the fields of Bookly's; WARNING or above: none).
 """
 
 import hashlib
+import logging
 import os
 import time
 import uuid
@@ -26,6 +28,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 SECRET = os.environ["JWT_SECRET"]
 ALGORITHM = os.environ.get("JWT_ALGORITHM", "HS256")
@@ -33,6 +36,7 @@ ALGORITHM = os.environ.get("JWT_ALGORITHM", "HS256")
 DENYLIST_LOADED = "bookly:denylist:loaded"
 DENYLIST_ENTRY = "bookly:denylist:sid:"
 REQUIRED_CLAIMS = ["exp", "iat", "sub", "jti", "typ", "sid"]
+ACCESS_LOG = logging.getLevelName(os.environ.get("LOG_LEVEL", "INFO").upper()) <= logging.INFO
 
 
 class State:
@@ -86,6 +90,7 @@ async def caller_row(request: Request, sql: str) -> asyncpg.Record:
     row = await state.pool.fetchrow(sql, sid, user_uid)
     if row is None or row["revoked_at"] is not None or not row["is_active"]:
         raise Unauthorized
+    request.state.user_uid = user_uid
     return row
 
 
@@ -295,6 +300,48 @@ async def review(request: Request) -> Response:
     return response
 
 
+class AccessLog:
+    """Bookly's access line (same fields, JSON by orjson), written the plain way: one write(2)
+    to stderr per request, where it is made."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_and_note_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_note_status)
+        finally:
+            route = getattr(scope.get("route"), "path", "<unmatched>")
+            method = scope["method"]
+            line = {
+                "time": utcnow().isoformat(timespec="milliseconds"),
+                "level": "INFO",
+                "logger": "baseline.access",
+                "message": f"{method} {route} {status}",
+                "request_id": uuid.uuid4().hex,
+                "method": method,
+                "route": route,
+                "status": status,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                "client_ip": scope["client"][0],
+            }
+            if user_uid := scope.get("state", {}).get("user_uid"):
+                line["user_uid"] = user_uid
+            os.write(2, orjson.dumps(line, default=str, option=orjson.OPT_APPEND_NEWLINE))
+
+
 @asynccontextmanager
 async def lifespan(app: Starlette) -> AsyncIterator[None]:
     database_url = os.environ["DATABASE_URL"].replace("postgresql+asyncpg://", "postgresql://")
@@ -318,3 +365,5 @@ app = Starlette(
     ],
     lifespan=lifespan,
 )
+if ACCESS_LOG:
+    app.add_middleware(AccessLog)

@@ -68,7 +68,8 @@ class Target:
         )
 
     def server_env(self) -> dict[str, str]:
-        """The same settings for Bookly and the baseline; access logs off for both."""
+        """The same settings for Bookly and the baseline; LOG_LEVEL from the environment, where
+        `run.py --log-level` puts it (INFO by default: an access line per request)."""
         return {
             **os.environ,
             "ENVIRONMENT": "production",
@@ -76,7 +77,6 @@ class Target:
             "REDIS_URL": self.redis_url,
             "JWT_SECRET": JWT_SECRET,
             "ACCESS_TOKEN_TTL_SECONDS": str(24 * 3600),
-            "LOG_LEVEL": "warning",
             "DB_POOL_SIZE": "10",
         }
 

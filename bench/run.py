@@ -64,6 +64,7 @@ POOLER_POOL_SIZE = 20
 
 def main() -> int:
     options = parse_options()
+    os.environ["LOG_LEVEL"] = options.log_level  # for both servers (harness.Target.server_env)
     if options.mode == "scale":
         return scale(options)
     target = Target(options.admin_url, options.database, options.redis_url)
@@ -101,6 +102,12 @@ def parse_options() -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument(
         "--rounds", type=int, default=3, help="A/B pairs per scenario; the median ratio counts"
+    )
+    parser.add_argument(
+        "--log-level",
+        default="INFO",
+        help="both servers' LOG_LEVEL: INFO (production's default) writes an access line per "
+        "request, WARNING none",
     )
     parser.add_argument("--quick", action="store_true", help="1 s warm-up, 2 s measured, 1 round")
     parser.add_argument("--soak-seconds", type=float, default=600)
@@ -214,6 +221,7 @@ def compare(options: argparse.Namespace, work: Workload) -> int:
             result = {
                 "scenario": scenario.name,
                 "title": scenario.title,
+                "log_level": options.log_level,
                 "bookly": summary(ours),
                 "baseline": summary(theirs),
                 "ratio": round(ours.rps / theirs.rps, 3),

@@ -18,6 +18,7 @@ from bookly.core.context import AppContext
 from bookly.core.db import PoolTurns, create_engine, create_sessionmaker
 from bookly.core.docs import install_docs
 from bookly.core.health import router as health_router
+from bookly.core.logging import skip_unwritten_record_fields
 from bookly.core.metrics import Metrics
 from bookly.core.metrics import router as metrics_router
 from bookly.core.middleware import (
@@ -168,6 +169,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 def create_served_app() -> FastAPI:
     """The app as `bookly serve` runs it, one per worker process."""
+    skip_unwritten_record_fields()
     app = create_app()
     # What exists now (modules, routes, schemas) lives as long as the process: frozen, the
     # collector's full passes stop walking it, pauses that showed as tail latency under load.
