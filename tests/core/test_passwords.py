@@ -9,6 +9,7 @@ import asyncio
 import itertools
 import sys
 import threading
+from collections.abc import Callable
 from contextlib import AsyncExitStack
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import pytest
 
 from bookly.core.db import PoolTurns
 from bookly.core.errors import ServiceUnavailable
-from bookly.core.hashing_admission import TURNS_PER_THREAD, HashTimeEstimate, PasswordWork
+from bookly.core.hashing_admission import TURNS_PER_THREAD, MovingAverage, PasswordWork
 from bookly.core.passwords import HASHING_THREAD_NICENESS, PasswordHasher
 from bookly.core.ratelimit import Limiter, create_storage
 from tests.conftest import Harness
@@ -24,15 +25,19 @@ from tests.factories import PASSWORD, log_in, sign_up, signup_body
 from tests.support.outages import timed
 
 
-def hasher_with(hash_seconds: float, budget_seconds: float) -> PasswordHasher:
+def hasher_with(
+    hash_seconds: float, budget_seconds: float, clock: Callable[[], float] = lambda: 0.0
+) -> PasswordHasher:
     """One hashing thread, whose every hash measures `hash_seconds` (consecutive readings of
-    the timer are that far apart, and one thread reads it twice per hash)."""
+    the timer are that far apart, and one thread reads it twice per hash); turns are timed by
+    `clock`, by default one that stands still (a turn takes no time)."""
     readings = itertools.count(step=hash_seconds)
     return PasswordHasher(
         1,
         budget_seconds,
-        estimate=HashTimeEstimate(hash_seconds),
+        hash_time=MovingAverage(hash_seconds),
         timer=lambda: next(readings),
+        clock=clock,
     )
 
 
@@ -90,14 +95,34 @@ async def test_the_wait_counts_every_hash_admitted_and_not_yet_done() -> None:
 
 
 async def test_the_estimate_follows_the_measured_hash_time() -> None:
-    estimate = HashTimeEstimate(0.1, weight=0.5)
+    average = MovingAverage(0.1, weight=0.5)
     for _ in range(3):
-        estimate.record(0.5)
-    assert estimate.seconds == pytest.approx(0.45)
+        average.record(0.5)
+    assert average.seconds == pytest.approx(0.45)
     hasher = hasher_with(hash_seconds=0.3, budget_seconds=1)
-    hasher.admission.estimate = HashTimeEstimate(0.1, weight=0.5)
+    hasher.admission.hash_time = MovingAverage(0.1, weight=0.5)
     await hasher.hash(PASSWORD)
-    assert hasher.admission.estimate.seconds == pytest.approx(0.2)
+    assert hasher.admission.hash_time.seconds == pytest.approx(0.2)
+
+
+async def test_turns_held_long_make_the_wait_long_whatever_the_hashes_take() -> None:
+    # A flooded event loop: requests hold their turns for seconds, though a hash is quick.
+    now = [0.0]
+    hasher = hasher_with(hash_seconds=0.001, budget_seconds=1, clock=lambda: now[0])
+    async with AsyncExitStack() as turns:  # both of the thread's turns, for 10 s
+        for _ in range(TURNS_PER_THREAD):
+            await turns.enter_async_context(hasher.turn(PasswordWork.SIGN_IN))
+        now[0] = 10.0
+    assert hasher.admission.turn_time.seconds == pytest.approx(3.6)  # 0 -> 2 -> 3.6
+    async with AsyncExitStack() as turns:
+        for _ in range(TURNS_PER_THREAD):
+            await turns.enter_async_context(hasher.turn(PasswordWork.SIGN_IN))
+        # The next one waits for one of the two turns: 3.6 s / 2, past the budget of 1 s.
+        assert hasher.admission.expected_wait_seconds() == pytest.approx(1.8)
+        with pytest.raises(ServiceUnavailable) as refused:
+            async with hasher.turn(PasswordWork.SIGN_IN):
+                pass
+    assert refused.value.headers == {"Retry-After": "1"}
 
 
 def _generous_login_limits(harness: Harness) -> None:

@@ -5,17 +5,23 @@ request that hashes is admitted while its expected wait for a hashing thread sta
 budget (`PASSWORD_HASH_WAIT_BUDGET_SECONDS`); past it, it is refused at once with 503 and a
 `Retry-After` of when the queue should have shrunk to the budget.
 
-The expected wait is the hashes admitted before it, less one per thread, times the measured
-time of one hash (a moving average), shared by the threads that can run at once. An admitted
-request then waits its turn holding nothing: only `TURNS_PER_THREAD` requests per thread are
-past that point at once, so waiting sign-ins never hold the database connections that every
-other request needs (bench/README.md, "Login storm").
+An admitted request waits its turn holding nothing: only `TURNS_PER_THREAD` requests per thread
+are past that point at once, so waiting sign-ins never hold the database connections that every
+other request needs (bench/README.md, "Login storm"). A request thus passes two stages, and the
+slower bounds its wait:
+- the hashing threads: the hashes admitted before it, less one per thread, times the measured
+  time of one hash (a moving average), shared by the threads that can run at once;
+- the turns: the requests waiting for one before it, plus itself, times the measured time a
+  request holds its turn (a moving average: its database work, and its time in an event loop
+  that may be flooded by other requests), shared by the turns. When clients that ignore
+  `Retry-After` flood the process, this stage is the slower one, by far.
 """
 
 import asyncio
 import math
 import os
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -44,9 +50,10 @@ class PasswordWork(Enum):
         self.hashes = hashes
 
 
-class HashTimeEstimate:
-    """How long one hash takes: an exponentially weighted moving average of measured hashes,
-    so the estimate follows a machine that gets busier (or quieter) within a few hashes."""
+class MovingAverage:
+    """How long something takes (one hash, one turn): an exponentially weighted moving average
+    of its measurements, so the estimate follows a machine that gets busier (or quieter) within
+    a few of them."""
 
     def __init__(self, initial_seconds: float, weight: float = 0.2):
         self._seconds = initial_seconds
@@ -79,19 +86,33 @@ def parallel_threads(threads: int) -> int:
 
 
 class HashingAdmission:
+    """`clock` (monotonic seconds) times the turns; `hash_time` is measured by the hasher."""
+
     def __init__(
-        self, threads: int, wait_budget_seconds: float, estimate: HashTimeEstimate
+        self,
+        threads: int,
+        wait_budget_seconds: float,
+        hash_time: MovingAverage,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.estimate = estimate
+        self.hash_time = hash_time
+        self.turn_time = MovingAverage(0.0)
         self._budget = wait_budget_seconds
         self._parallel = parallel_threads(threads)
+        self._turn_count = TURNS_PER_THREAD * threads
+        self._turns = asyncio.Semaphore(self._turn_count)
+        self._clock = clock
         self._pending_hashes = 0  # of admitted requests, not yet done
-        self._turns = asyncio.Semaphore(TURNS_PER_THREAD * threads)
+        self._waiting = 0  # admitted requests not yet holding a turn
 
     def expected_wait_seconds(self) -> float:
         """How long a request admitted now would wait before its first hash starts."""
-        ahead = self._pending_hashes - self._parallel + 1
-        return max(0, ahead) * self.estimate.seconds / self._parallel
+        hashes_ahead = self._pending_hashes - self._parallel + 1
+        for_a_thread = max(0, hashes_ahead) * self.hash_time.seconds / self._parallel
+        for_a_turn = 0.0
+        if self._turns.locked():
+            for_a_turn = (self._waiting + 1) * self.turn_time.seconds / self._turn_count
+        return max(for_a_thread, for_a_turn)
 
     @asynccontextmanager
     async def turn(self, work: PasswordWork) -> AsyncIterator[None]:
@@ -107,8 +128,17 @@ class HashingAdmission:
         self._pending_hashes += ticket.remaining
         context_token = _current_ticket.set(ticket)
         try:
-            async with self._turns:
+            self._waiting += 1
+            try:
+                await self._turns.acquire()
+            finally:
+                self._waiting -= 1
+            started = self._clock()
+            try:
                 yield
+            finally:
+                self._turns.release()
+                self.turn_time.record(self._clock() - started)
         finally:
             self._pending_hashes -= ticket.remaining  # those it was admitted for but skipped
             ticket.remaining = 0

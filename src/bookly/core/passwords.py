@@ -15,7 +15,7 @@ from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 from pwdlib.hashers.bcrypt import BcryptHasher
 
-from bookly.core.hashing_admission import HashingAdmission, HashTimeEstimate, PasswordWork
+from bookly.core.hashing_admission import HashingAdmission, MovingAverage, PasswordWork
 
 _hasher = PasswordHash(
     (Argon2Hasher(memory_cost=19 * 1024, time_cost=2, parallelism=1), BcryptHasher())
@@ -43,7 +43,8 @@ class PasswordHasher:
     hashes takes a turn first (`turn`, core/hashing_admission.py): it waits for a thread while
     its expected wait stays within `wait_budget_seconds`, and is refused (503) past it.
 
-    `timer` measures each hash for the estimate; tests pass their own timer or estimate.
+    `timer` measures each hash (in its thread), `clock` each turn (on the event loop); tests
+    pass their own, or their own `hash_time` estimate.
     """
 
     def __init__(
@@ -51,14 +52,18 @@ class PasswordHasher:
         concurrency: int,
         wait_budget_seconds: float = 1.0,
         *,
-        estimate: HashTimeEstimate | None = None,
+        hash_time: MovingAverage | None = None,
         timer: Timer = time.perf_counter,
+        clock: Timer = time.monotonic,
     ):
         self._threads = ThreadPoolExecutor(
             concurrency, thread_name_prefix="bookly-hashing", initializer=_lower_priority
         )
         self.admission = HashingAdmission(
-            concurrency, wait_budget_seconds, estimate or HashTimeEstimate(_DUMMY_HASH_SECONDS)
+            concurrency,
+            wait_budget_seconds,
+            hash_time or MovingAverage(_DUMMY_HASH_SECONDS),
+            clock,
         )
         self._timer = timer
 
@@ -80,7 +85,7 @@ class PasswordHasher:
         async with self.admission.hashing():
             loop = asyncio.get_running_loop()
             result, seconds = await loop.run_in_executor(self._threads, self._timed, work)
-            self.admission.estimate.record(seconds)
+            self.admission.hash_time.record(seconds)
             return result
 
     def _timed(self, work: Callable[[], ResultT]) -> tuple[ResultT, float]:
