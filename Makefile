@@ -11,7 +11,7 @@ PORT ?= 8000
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install run test lint clean bench bench-pooler bench-scale bench-soak bench-storm bench-relevance wrk pgbouncer
+.PHONY: install run test lint clean bench bench-pooler bench-scale bench-soak bench-storm bench-burst bench-workers bench-relevance wrk pgbouncer
 
 $(UV):
 	python3 -m venv $(TOOLS)
@@ -66,6 +66,12 @@ bench-soak: install wrk  ## RSS of one server over 10 minutes of S1-S5
 
 bench-storm: install wrk  ## S1 p99 alone and while 16 clients log in without pause
 	$(BENCH) --mode storm $(BENCH_ARGS)
+
+bench-burst: install wrk  ## 32 sign-ins at once to one process; then sign-ins past capacity, shed
+	$(BENCH) --mode burst $(BENCH_ARGS)
+
+bench-workers: install wrk  ## S1 and S4 with 1 and 2 worker processes (not pinned): the ratio
+	$(BENCH) --mode workers $(BENCH_ARGS)
 
 # The relevance benchmark's own dependency (tantivy) is in the `bench-relevance` group, not the app's.
 bench-relevance: $(UV)  ## search relevance on goodbooks-10k: Bookly (PostgreSQL, SQLite), pg_trgm, tantivy

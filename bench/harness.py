@@ -182,9 +182,17 @@ class Server(LiveServer):
     """A server under load, and what /proc says it spends."""
 
     def cpu_seconds(self) -> float:
-        """User + system CPU time of the server process so far (all its threads)."""
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        """User + system CPU time so far of the server's processes (its process group: with
+        `--workers N`, the workers; all their threads)."""
+        ticks = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except (FileNotFoundError, ProcessLookupError):
+                continue  # gone since the listing
+            if int(fields[2]) == self.process.pid:  # its process group
+                ticks += int(fields[11]) + int(fields[12])
+        return ticks / os.sysconf("SC_CLK_TCK")
 
     def rss_kib(self) -> int:
         for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
@@ -223,14 +231,17 @@ def serving(
     command: Callable[[int], list[str]],
     target: Target,
     env: dict[str, str] | None = None,
+    *,
+    pinned: bool = True,
 ) -> Iterator[Server]:
-    """One server process on a free port, pinned to SERVER_CORE, its output in VAR_DIR, stopped
-    (its whole group) on the way out; `env` adds to (or replaces) the target's settings."""
+    """One server process on a free port, pinned to SERVER_CORE (unless not `pinned`), its output
+    in VAR_DIR, stopped (its whole group) on the way out; `env` adds to (or replaces) the target's
+    settings."""
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    pinned = ["taskset", "-c", SERVER_CORE, *command(port)]
+    argv = ["taskset", "-c", SERVER_CORE, *command(port)] if pinned else command(port)
     environment = {**target.server_env(), **(env or {})}
-    server = Server.start(name, pinned, port=port, env=environment, cwd=ROOT, log_dir=VAR_DIR)
+    server = Server.start(name, argv, port=port, env=environment, cwd=ROOT, log_dir=VAR_DIR)
     try:
         # The baseline has no health route; both run one process, listening once the app is up.
         wait_until_listening(server)
@@ -284,12 +295,11 @@ class Load:
 
 
 def wrk_command(
-    url: str, script: str, args: list[str], seconds: float, connections: int
+    url: str, script: str, args: list[str], seconds: float, connections: int, pinned: bool = True
 ) -> list[str]:
+    """wrk on LOAD_CORE (unless not `pinned`)."""
     return [
-        "taskset",
-        "-c",
-        LOAD_CORE,
+        *(["taskset", "-c", LOAD_CORE] if pinned else []),
         "wrk",
         "-t1",
         f"-c{connections}",
@@ -322,8 +332,10 @@ def parse_wrk(output: str) -> Load:
     raise RuntimeError(f"wrk printed no result:\n{output}")
 
 
-def run_wrk(url: str, script: str, args: list[str], seconds: float, connections: int) -> Load:
-    command = wrk_command(url, script, args, seconds, connections)
+def run_wrk(
+    url: str, script: str, args: list[str], seconds: float, connections: int, pinned: bool = True
+) -> Load:
+    command = wrk_command(url, script, args, seconds, connections, pinned)
     done = subprocess.run(command, capture_output=True, text=True, check=True)
     return parse_wrk(done.stdout)
 

@@ -5,12 +5,15 @@
     .venv/bin/python bench/run.py --mode soak    # RSS of one server over 10 minutes of S1-S5
     .venv/bin/python bench/run.py --mode pages   # the site's pages' CPU against their API routes
     .venv/bin/python bench/run.py --mode pooler  # S1, S2 through PgBouncer against direct
+    .venv/bin/python bench/run.py --mode burst   # 32 sign-ins at once; then a storm past capacity
+    .venv/bin/python bench/run.py --mode workers # S1, S4 with 1 and 2 worker processes
 
 Servers run pinned to core 0, wrk to core 1. See bench/README.md.
 """
 
 import argparse
 import asyncio
+import collections
 import json
 import os
 import statistics
@@ -20,9 +23,12 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+import httpx
 
 from bookly.core.pooler import store_statement_timeout
 from harness import (
@@ -70,6 +76,7 @@ def main() -> int:
     target = Target(options.admin_url, options.database, options.redis_url)
     with prepared(target, options, books=options.books, reviews=options.reviews) as work:
         modes = {"compare": compare, "storm": storm, "soak": soak, "pages": pages, "pooler": pooler}
+        modes |= {"burst": burst, "workers": workers}
         return modes[options.mode](options, work)
 
 
@@ -91,11 +98,8 @@ def prepared(
 
 def parse_options() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument(
-        "--mode",
-        choices=["compare", "storm", "soak", "scale", "pages", "pooler"],
-        default="compare",
-    )
+    modes = ["compare", "storm", "soak", "scale", "pages", "pooler", "burst", "workers"]
+    parser.add_argument("--mode", choices=modes, default="compare")
     parser.add_argument("--scenarios", help="comma-separated; default: all (pooler: S1,S2)")
     parser.add_argument("--warmup", type=float, default=5, help="seconds, before each run")
     parser.add_argument("--duration", type=float, default=20, help="measured seconds")
@@ -151,11 +155,21 @@ def bookly_server(target: Target) -> Iterator[Server]:
 
 
 def measure(
-    server: Server, scenario: Scenario, work: Workload, options: argparse.Namespace
+    server: Server,
+    scenario: Scenario,
+    work: Workload,
+    options: argparse.Namespace,
+    pinned: bool = True,
 ) -> Load:
-    """A warm-up run, thrown away, then the measured run (sampled by py-spy with --profile)."""
+    """A warm-up run, thrown away, then the measured run (sampled by py-spy with --profile);
+    wrk pinned to LOAD_CORE unless not `pinned`."""
     run_wrk(
-        server.url, scenario.script, scenario.wrk_args(work), options.warmup, options.connections
+        server.url,
+        scenario.script,
+        scenario.wrk_args(work),
+        options.warmup,
+        options.connections,
+        pinned,
     )
     with ExitStack() as stack:
         if options.profile:
@@ -167,6 +181,7 @@ def measure(
             scenario.wrk_args(work),
             options.duration,
             options.connections,
+            pinned,
         )
         load.server_cpu_seconds = server.cpu_seconds() - cpu_before
         return load
@@ -541,6 +556,129 @@ def record(mode: str, options: argparse.Namespace, results: list[dict[str, Any]]
     entry |= {"options": settings, "load_average": os.getloadavg(), "results": results}
     with (VAR_DIR / "results.jsonl").open("a") as log:
         log.write(json.dumps(entry) + "\n")
+
+
+BURST_SIZE = 32
+BURST_ROUNDS = 5
+# More clients signing in without pause than the hashing threads serve within the wait budget.
+OVERLOAD_CLIENTS = 96
+
+
+def burst(options: argparse.Namespace, work: Workload) -> int:
+    """BURST_SIZE simultaneous sign-ins to one process (not pinned: it may use both cores), in
+    BURST_ROUNDS rounds: every one should be served. Then OVERLOAD_CLIENTS clients sign in
+    without pause, beyond what the hashing serves within the wait budget: the excess is shed."""
+    accounts = asyncio.run(mint_accounts(work.target, OVERLOAD_CLIENTS))
+    emails = [account.email for account in accounts]
+    with serving("bookly", bookly_command, work.target, pinned=False) as bookly:
+        rounds = []
+        for _ in range(BURST_ROUNDS):
+            rounds.append(asyncio.run(sign_in_burst(bookly.url, emails[:BURST_SIZE])))
+            time.sleep(1)  # the queue drains between bursts
+        overload = run_wrk(
+            bookly.url,
+            "login.lua",
+            [work.file("overload-emails", emails), PASSWORD],
+            options.duration,
+            OVERLOAD_CLIENTS,
+            pinned=False,
+        )
+    served = overload.extra.get("status_200", 0)
+    shed = overload.extra.get("status_503", 0)
+    result = {
+        "burst_size": BURST_SIZE,
+        "bursts": rounds,
+        "burst_ok": all(r["statuses"] == {"200": BURST_SIZE} for r in rounds),
+        "overload_clients": OVERLOAD_CLIENTS,
+        "overload": {**summary(overload), **overload.extra},
+        "overload_shed": shed > 0 and served > 0,
+    }
+    print(f"RESULT {json.dumps(result)}")
+    for number, r in enumerate(rounds, 1):
+        print(f"burst {number}: {r['statuses']}, slowest {r['slowest_ms']:.0f} ms")
+    print(
+        f"{OVERLOAD_CLIENTS} clients signing in without pause: {describe(overload)}\n"
+        f"    {served} served, {shed} shed (503) "
+        f"{'met' if result['overload_shed'] else 'MISSED'}"
+    )
+    record("burst", options, [result])
+    met = bool(result["burst_ok"] and result["overload_shed"])
+    return exit_code(options, valid=overload.socket_errors == 0, met=met)
+
+
+async def sign_in_burst(url: str, emails: list[str]) -> dict[str, Any]:
+    """One sign-in per email, all at once over connections opened beforehand: the statuses
+    and the slowest answer."""
+    limits = httpx.Limits(max_connections=len(emails), max_keepalive_connections=len(emails))
+    async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits) as client:
+        await asyncio.gather(*(client.get("/healthz") for _ in emails))
+
+        async def sign_in(email: str) -> tuple[int, float]:
+            started = time.perf_counter()
+            body = {"email": email, "password": PASSWORD}
+            response = await client.post("/api/v1/auth/login", json=body)
+            return response.status_code, time.perf_counter() - started
+
+        answers = await asyncio.gather(*(sign_in(email) for email in emails))
+    statuses = collections.Counter(str(status) for status, _ in answers)
+    return {"statuses": dict(statuses), "slowest_ms": 1000 * max(s for _, s in answers)}
+
+
+WORKER_SCENARIOS = ("S1", "S4")
+WORKER_COUNTS = (1, 2)
+
+
+def workers(options: argparse.Namespace, work: Workload) -> int:
+    """S1 and S4 served by `bookly serve --workers 1` and `--workers 2`, nothing pinned (the
+    workers, wrk, PostgreSQL and Redis share the two cores): the throughput ratio, in rounds
+    that alternate which goes first, the median round's ratio reported."""
+    results = []
+    with ExitStack() as stack:
+        servers = {
+            count: stack.enter_context(
+                serving(
+                    f"bookly-{count}w", partial(workers_command, count), work.target, pinned=False
+                )
+            )
+            for count in WORKER_COUNTS
+        }
+        for name in WORKER_SCENARIOS:
+            scenario = SCENARIOS[name]
+            for server in servers.values():
+                check_agreement_alone(scenario, work, server)
+            pairs = []
+            for round_number in range(options.rounds):
+                order = WORKER_COUNTS if round_number % 2 == 0 else WORKER_COUNTS[::-1]
+                loads = {
+                    count: measure(servers[count], scenario, work, options, pinned=False)
+                    for count in order
+                }
+                pairs.append((loads[1], loads[2]))
+            pairs.sort(key=lambda pair: pair[1].rps / pair[0].rps)
+            one, two = pairs[len(pairs) // 2]
+            result = {
+                "scenario": name,
+                "workers_1": summary(one),
+                "workers_2": summary(two),
+                "ratio": round(two.rps / one.rps, 3),
+                "round_ratios": [round(b.rps / a.rps, 3) for a, b in pairs],
+                "clean": all(a.clean and b.clean for a, b in pairs),
+            }
+            results.append(result)
+            print(f"RESULT {json.dumps(result)}", flush=True)
+            print(
+                f"{name} {scenario.title}\n    1 worker  {describe(one)}\n"
+                f"    2 workers {describe(two)}\n"
+                f"    2 workers / 1 worker: {result['ratio']:.2f} "
+                f"(median of {result['round_ratios']})",
+                flush=True,
+            )
+    record("workers", options, results)
+    return exit_code(options, valid=all(r["clean"] for r in results), met=True)
+
+
+def workers_command(count: int, port: int) -> list[str]:
+    return [*bookly_command(port), "--workers", str(count)]
 
 
 if __name__ == "__main__":

@@ -84,7 +84,9 @@ def create_context(settings: Settings) -> AppContext:
         sessionmaker=create_sessionmaker(engine),
         reader=reader,
         redis=redis,
-        passwords=PasswordHasher(settings.password_hash_concurrency, settings.password_hash_queue),
+        passwords=PasswordHasher(
+            settings.password_hash_concurrency, settings.password_hash_wait_budget_seconds
+        ),
         cursors=CursorCodec(settings.jwt_secret.get_secret_value()),
         denylist=Denylist(redis, settings.access_token_ttl_seconds) if redis else None,
         limiter=Limiter(settings, create_storage(settings, redis)),

@@ -3,7 +3,7 @@ as authentication read it), `CallerDep` (with the session id), `CallerWith` (wit
 read in the same statement), and `CallerRecord` (the account's row in the request's session,
 for the routes that change it)."""
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -16,6 +16,7 @@ from bookly.auth.tokens import TokenType, read_token
 from bookly.core.context import AppContext, ContextDep
 from bookly.core.db import SessionDep
 from bookly.core.errors import Forbidden, NotAuthenticated
+from bookly.core.hashing_admission import PasswordWork
 from bookly.core.reads import Prepared
 from bookly.models import Role, User
 
@@ -94,14 +95,29 @@ async def _caller_record(caller: CallerDep, db: SessionDep) -> User:
     return user
 
 
-async def _room_to_check_a_password(context: ContextDep) -> None:
-    """503 at once when the hashing threads and their queue are full: a sign-in burst is shed
-    before anything else runs for it (no body parsed, no session checked out)."""
-    context.passwords.ensure_room()
+def hashing_turn(work: PasswordWork) -> Any:
+    """For `dependencies=[...]` of a route that hashes a password, which FastAPI runs before
+    the others: the request is admitted to the hashing threads or refused (503 naming `work`)
+    before anything else runs for it, and waits its turn holding no database connection."""
+
+    async def take_turn(context: ContextDep) -> AsyncIterator[None]:
+        async with context.passwords.turn(work):
+            yield
+
+    return Depends(take_turn, scope="function")
 
 
-# For `dependencies=[...]` of the sign-in routes, which FastAPI runs before all the others.
-HashingRoom = Depends(_room_to_check_a_password)
+def signed_in_hashing_turn(work: PasswordWork) -> Any:
+    """`hashing_turn` for a signed-in caller's route: the token is checked first, so a request
+    without a valid one never takes a place in the queue."""
+
+    async def take_turn(caller: CallerDep, context: ContextDep) -> AsyncIterator[None]:
+        async with context.passwords.turn(work):
+            yield
+
+    return Depends(take_turn, scope="function")
+
+
 CurrentUser = Annotated[Account, Depends(_current_user)]
 VerifiedUser = Annotated[Account, Depends(_verified_user)]
 AdminUser = Annotated[Account, Depends(_admin_user)]

@@ -4,7 +4,12 @@ from typing import Annotated
 from fastapi import Depends, Form, Request, Response, status
 
 from bookly.auth import email_service, service
-from bookly.auth.dependencies import CallerDep, CallerRecord, HashingRoom
+from bookly.auth.dependencies import (
+    CallerDep,
+    CallerRecord,
+    hashing_turn,
+    signed_in_hashing_turn,
+)
 from bookly.auth.errors import (
     AccountDisabled,
     EmailTaken,
@@ -35,6 +40,7 @@ from bookly.auth.schemas import (
 from bookly.core.context import ContextDep
 from bookly.core.db import SessionDep, read_only
 from bookly.core.errors import RateLimited, ServiceUnavailable
+from bookly.core.hashing_admission import PasswordWork
 from bookly.core.pagination import Page, PageQuery
 from bookly.core.problems import problem_responses
 from bookly.core.responses import json_response
@@ -67,6 +73,7 @@ def _client(request: Request) -> service.ClientInfo:
     response_model=UserOut,
     responses=problem_responses(EmailTaken, UsernameTaken, *KEYED, RateLimited, ServiceUnavailable),
     summary="Create an account; a verification email is queued",
+    dependencies=[hashing_turn(PasswordWork.SIGN_UP)],
 )
 async def signup(
     body: SignupIn,
@@ -81,8 +88,9 @@ async def signup(
 
     The email address is stored lower-cased; fields other than the listed ones (`role`,
     `is_verified`) are refused with 422. Rate limited per client IP and per email address: 429
-    with `Retry-After`. 503 with `Retry-After` while the server is busy hashing other passwords.
-    Send an `Idempotency-Key` to make a retry safe."""
+    with `Retry-After`. Waits its turn when other passwords are being hashed; when that wait
+    would exceed about a second (`PASSWORD_HASH_WAIT_BUDGET_SECONDS`), 503 with `Retry-After`:
+    "Too many signups at once". Send an `Idempotency-Key` to make a retry safe."""
     if replayed := await idempotency.replay_or_reserve():
         return replayed
     user = await service.signup(context, db, body, _client(request).ip)
@@ -99,7 +107,7 @@ async def signup(
         InvalidCredentials, AccountDisabled, RateLimited, ServiceUnavailable
     ),
     summary="Sign in with email and password; starts a session",
-    dependencies=[HashingRoom],
+    dependencies=[hashing_turn(PasswordWork.SIGN_IN)],
 )
 async def login(body: LoginIn, request: Request, context: ContextDep, db: SessionDep) -> LoginOut:
     """Starts a session: an access token (valid `expires_in` seconds, 15 minutes by default) to send
@@ -110,8 +118,9 @@ async def login(body: LoginIn, request: Request, context: ContextDep, db: Sessio
     A wrong email or password answers the same 401 `invalid_credentials` either way. Rate
     limited: after 5 failed sign-ins for one account, or 30 from one client IP, within 15 minutes
     (the defaults), sign-ins are refused with 429 and `Retry-After`, a correct password too,
-    until the window has passed. 503 with `Retry-After` while the server is busy checking other
-    passwords."""
+    until the window has passed. Waits its turn when other passwords are being checked; when
+    that wait would exceed about a second (`PASSWORD_HASH_WAIT_BUDGET_SECONDS`), 503 with
+    `Retry-After`: "Too many sign-ins at once"."""
     user = await service.authenticate(context, db, body.email, body.password, _client(request).ip)
     pair = await service.start_session(context, db, user, _client(request))
     return LoginOut(**pair.model_dump(), user=UserOut.model_validate(user))
@@ -124,7 +133,7 @@ async def login(body: LoginIn, request: Request, context: ContextDep, db: Sessio
         InvalidCredentials, AccountDisabled, RateLimited, ServiceUnavailable
     ),
     summary="OAuth2 password flow (the docs' Authorize button); `username` is the email",
-    dependencies=[HashingRoom],
+    dependencies=[hashing_turn(PasswordWork.SIGN_IN)],
 )
 async def token(
     form: Annotated[PasswordGrantForm, Form()],
@@ -216,6 +225,7 @@ async def delete_session(
     response_model=MessageOut,
     responses=problem_responses(*BEARER, InvalidCredentials),
     summary="Change the password; every other session is signed out",
+    dependencies=[signed_in_hashing_turn(PasswordWork.PASSWORD_CHANGE)],
 )
 async def change_password(
     body: PasswordChangeIn,
@@ -225,7 +235,8 @@ async def change_password(
     db: SessionDep,
 ) -> MessageOut:
     """Needs the current password (401 `invalid_credentials` when it is wrong). Every other session
-    of the account is signed out; this one stays."""
+    of the account is signed out; this one stays. When the wait for password hashing would
+    exceed about a second, 503 with `Retry-After`: "Too many password changes at once"."""
     await service.change_password(
         context, db, user, caller.sid, body.current_password, body.new_password
     )
@@ -294,12 +305,14 @@ async def request_password_reset(
     response_model=MessageOut,
     responses=problem_responses(InvalidLink, ServiceUnavailable),
     summary="Set a new password with the token from a reset link; every session is signed out",
+    dependencies=[hashing_turn(PasswordWork.PASSWORD_RESET)],
 )
 async def confirm_password_reset(
     body: PasswordResetConfirmIn, context: ContextDep, db: SessionDep
 ) -> MessageOut:
     """Sets a new password with the `token` of the reset link. A link works once, and dies when the
     password changes another way: 400 `invalid_link` (of two concurrent uses, exactly one
-    succeeds). Every session of the account is signed out."""
+    succeeds). Every session of the account is signed out. When the wait for password hashing
+    would exceed about a second, 503 with `Retry-After`: "Too many password resets at once"."""
     await email_service.reset_password(context, db, body.token, body.new_password)
     return MessageOut(message="Your password has been changed. Sign in with the new one.")

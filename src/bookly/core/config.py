@@ -54,9 +54,9 @@ class Settings(BaseSettings):
     db_replica_max_lag_seconds: float = Field(default=2.0, gt=0, le=300)
     redis_timeout_seconds: float = Field(default=0.3, gt=0, le=0.5)
     password_hash_concurrency: int = Field(default=2, ge=1, le=64)
-    # Callers that may wait for a hashing thread (each may hold a pooled connection meanwhile);
-    # unset: as many as there are threads.
-    password_hash_queue: int | None = Field(default=None, ge=0, le=1000)
+    # A sign-in (signup, password change or reset) waits for a hashing thread while its
+    # expected wait stays within this; past it, 503 (core/hashing_admission.py).
+    password_hash_wait_budget_seconds: float = Field(default=1.0, ge=0, le=60)
     # A relevance search ranks this many of the newest matching books (bench/README.md: any
     # bound keeps a common word's search from growing with the catalogue).
     search_rank_window: int = Field(default=500, ge=1, le=10_000)

@@ -20,11 +20,13 @@ from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bookly.auth import email_service
+from bookly.auth.dependencies import hashing_turn
 from bookly.auth.errors import InvalidLink
 from bookly.auth.schemas import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, Password
 from bookly.core.context import AppContext, ContextDep
 from bookly.core.db import SessionDep
 from bookly.core.errors import RateLimited
+from bookly.core.hashing_admission import PasswordWork
 
 _TEMPLATES = Path(__file__).parent / "templates"
 _templates = Jinja2Templates(directory=_TEMPLATES)
@@ -140,7 +142,7 @@ async def reset_password_page(
     return _reset_form(request, user.email, token, errors={})
 
 
-@router.post("/reset-password")
+@router.post("/reset-password", dependencies=[hashing_turn(PasswordWork.PASSWORD_RESET)])
 async def reset_password_submit(
     request: Request,
     context: ContextDep,

@@ -9,6 +9,7 @@ from bookly.auth.dependencies import (
     CallerDep,
     CallerRecord,
     CallerWith,
+    signed_in_hashing_turn,
 )
 from bookly.auth.errors import InvalidCredentials, UsernameTaken
 from bookly.auth.responses import ADMIN, BEARER
@@ -18,6 +19,7 @@ from bookly.books.schemas import BookOut, BookSort
 from bookly.core.context import ContextDep
 from bookly.core.db import SessionDep, read_only
 from bookly.core.errors import InvalidCursor
+from bookly.core.hashing_admission import PasswordWork
 from bookly.core.pagination import Page, PageQuery
 from bookly.core.problems import problem_responses
 from bookly.core.reads import session_reader
@@ -74,13 +76,15 @@ async def update_me(
     status_code=status.HTTP_204_NO_CONTENT,
     responses=problem_responses(*BEARER, InvalidCredentials),
     summary="Delete this account (send the password); its reviews go, its books stay ownerless",
+    dependencies=[signed_in_hashing_turn(PasswordWork.ACCOUNT_DELETION)],
 )
 async def delete_me(
     body: AccountDeletion, user: CallerRecord, context: ContextDep, db: SessionDep
 ) -> None:
     """Needs the account's password in the body (401 `invalid_credentials` when it is wrong). The
     account and its sessions are gone at once, its reviews are deleted (their books' rating
-    summaries follow) and its books stay, with no owner."""
+    summaries follow) and its books stay, with no owner. When the wait for password hashing
+    would exceed about a second, 503 with `Retry-After`: "Too many account deletions at once"."""
     await service.delete_me(context, db, user, body.password)
 
 

@@ -13,13 +13,14 @@ from starlette.responses import Response
 
 from bookly.auth import email_service
 from bookly.auth import service as auth_service
-from bookly.auth.dependencies import HashingRoom
+from bookly.auth.dependencies import hashing_turn
 from bookly.auth.errors import AccountDisabled, EmailTaken, InvalidCredentials, UsernameTaken
 from bookly.auth.schemas import PASSWORD_MIN_LENGTH, LoginIn, SignupIn
 from bookly.auth.tokens import TokenType, read_token
 from bookly.core.context import ContextDep
 from bookly.core.db import SessionDep
 from bookly.core.errors import RateLimited
+from bookly.core.hashing_admission import PasswordWork
 from bookly.users.service import get_user
 from bookly.web import forms
 from bookly.web.clients import client_info, client_ip
@@ -63,7 +64,7 @@ async def sign_in_form(request: Request, visitor: OptionalWebUser, next: str = "
     return _sign_in_page(request, next_path=safe_next(next, ""))
 
 
-@router.post("/sign-in", dependencies=[HashingRoom])
+@router.post("/sign-in", dependencies=[hashing_turn(PasswordWork.SIGN_IN)])
 async def sign_in(
     request: Request,
     context: ContextDep,
@@ -149,7 +150,7 @@ async def sign_up_form(request: Request, visitor: OptionalWebUser) -> Response:
     return _sign_up_page(request, dict.fromkeys(_SIGN_UP_FIELDS, ""), {})
 
 
-@router.post("/sign-up")
+@router.post("/sign-up", dependencies=[hashing_turn(PasswordWork.SIGN_UP)])
 async def sign_up(request: Request, context: ContextDep, db: SessionDep) -> Response:
     form = await request.form()
     values = {name: forms.text(form, name).strip() for name in _SIGN_UP_FIELDS}

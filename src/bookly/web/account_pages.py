@@ -12,12 +12,13 @@ from starlette.responses import Response
 
 from bookly.auth import email_service
 from bookly.auth import service as auth_service
-from bookly.auth.dependencies import HashingRoom
+from bookly.auth.dependencies import hashing_turn
 from bookly.auth.errors import InvalidCredentials
 from bookly.auth.schemas import PASSWORD_MIN_LENGTH, PasswordChangeIn, PasswordResetRequestIn
 from bookly.core.context import ContextDep
 from bookly.core.db import SessionDep, read_only
 from bookly.core.errors import RateLimited
+from bookly.core.hashing_admission import PasswordWork
 from bookly.core.pagination import DEFAULT_PAGE_SIZE
 from bookly.users import service as users_service
 from bookly.web import forms
@@ -78,7 +79,7 @@ async def password_form(request: Request, _: WebCaller) -> Response:
     return _password_page(request, {})
 
 
-@router.post("/account/password", dependencies=[HashingRoom])
+@router.post("/account/password", dependencies=[hashing_turn(PasswordWork.PASSWORD_CHANGE)])
 async def change_password(
     request: Request, caller: WebCaller, context: ContextDep, db: SessionDep
 ) -> Response:
@@ -154,7 +155,7 @@ async def delete_form(request: Request, _: WebCaller) -> Response:
     return _delete_page(request, {})
 
 
-@router.post("/account/delete", dependencies=[HashingRoom])
+@router.post("/account/delete", dependencies=[hashing_turn(PasswordWork.ACCOUNT_DELETION)])
 async def delete_account(
     request: Request, caller: WebCaller, context: ContextDep, db: SessionDep
 ) -> Response:
