@@ -1,8 +1,9 @@
 """The raw baseline: what plain Python does for each benchmark scenario, and no more.
 
 Starlette routing, asyncpg, redis.asyncio and orjson in one process, answering each scenario
-with the same JSON as Bookly from equivalent SQL. It is the yardstick for `bench/run.py`, not a
-second implementation: only the success path is served; anything else is a bare 4xx/5xx.
+with the same JSON as Bookly from equivalent SQL (S3 from Bookly's own search SQL: see there). It
+is the yardstick for `bench/run.py`, not a second implementation: only the success path is
+served; anything else is a bare 4xx/5xx.
 
 Settings come from the environment, as Bookly's do: DATABASE_URL, REDIS_URL, JWT_SECRET,
 JWT_ALGORITHM (HS256), DB_POOL_SIZE (10), LOG_LEVEL (INFO: an access line per request on stderr,
@@ -14,7 +15,7 @@ import logging
 import os
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -24,11 +25,17 @@ import jwt
 import orjson
 from itsdangerous import BadSignature, URLSafeSerializer
 from redis.asyncio import Redis
+from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from bookly.books import listing, search
+from bookly.books.schemas import BookSort
+from bookly.core.config import Settings
+from bookly.core.reads import Prepared
 
 SECRET = os.environ["JWT_SECRET"]
 ALGORITHM = os.environ.get("JWT_ALGORITHM", "HS256")
@@ -150,28 +157,88 @@ NEWEST_KEYS = """
 SELECT b.uid, b.created_at AS sort_key FROM books b {after}
 ORDER BY b.created_at DESC, b.uid DESC LIMIT $1
 """
-# Relevance ranks the newest $3 matches (Bookly's SEARCH_RANK_WINDOW); the query is a
-# function of the parameter, planned per request (a fresh statement) so that PostgreSQL sees
-# how common the words are.
-SEARCH_KEYS = """
-SELECT m.uid, ts_rank(m.search_vector, websearch_to_tsquery('english'::regconfig, $2)) AS sort_key
-FROM (SELECT b.uid, b.search_vector FROM books b
-      WHERE b.search_vector @@ websearch_to_tsquery('english'::regconfig, $2)
-      ORDER BY b.created_at DESC, b.uid DESC LIMIT $3) AS m {after}
-ORDER BY sort_key DESC, m.uid DESC LIMIT $1
-"""
-SEARCH_RANK_WINDOW = 500
 NEWEST_FIRST_SQL = PAGE_SQL.format(page=NEWEST_KEYS.format(after=""))
 NEWEST_AFTER_SQL = PAGE_SQL.format(
     page=NEWEST_KEYS.format(after="WHERE (b.created_at, b.uid) < ($2, $3)")
 )
-SEARCH_FIRST_SQL = PAGE_SQL.format(page=SEARCH_KEYS.format(after=""))
-SEARCH_AFTER_SQL = PAGE_SQL.format(
-    page=SEARCH_KEYS.format(
-        after="WHERE (ts_rank(m.search_vector, websearch_to_tsquery('english'::regconfig, $2)), "
-        "m.uid) < ($4, $5)"
+
+
+# S3: search runs Bookly's own statements, not copies. Its SQL (the vocabulary read, then a
+# page ranked in tiers) and the values it is run with (each word's forms and misspellings as
+# tsquery texts) are made by Bookly's search code from its vocabulary: a hand-written copy would
+# drift from every change to the ranking (as `ts_rank` did, issue 19), and rewriting the words'
+# expansion would be a second implementation to keep right. So the statements are compiled to
+# asyncpg's SQL once, here, and each request pays only what a hand-written app would: the words'
+# expansion (plain Python, books/search.py `expand`, `query_values`, which any app searching the
+# same way must do) and asyncpg. No SQLAlchemy or pydantic runs per request.
+class Compiled:
+    """A Bookly statement as asyncpg's SQL, with its constants bound once: `arguments` only puts
+    a request's values in their places."""
+
+    def __init__(self, query: Prepared):
+        compiled = query.statement.compile(dialect=asyncpg_dialect())
+        self.sql = compiled.string
+        self.planned_per_values = query.planned_per_values
+        self._constants: list[Any] = []
+        self._slots: list[tuple[int, str]] = []  # (position, name of a request's value)
+        for position, name in enumerate(compiled.positiontup or ()):  # asyncpg: $1, $2…
+            bind = compiled.binds[name]
+            self._constants.append(None if bind.required else bind.effective_value)
+            if bind.required:
+                self._slots.append((position, name))
+
+    def arguments(self, values: Mapping[str, Any]) -> list[Any]:
+        arguments = self._constants.copy()
+        for position, name in self._slots:
+            arguments[position] = values[name]
+        return arguments
+
+
+class SearchReader:
+    """books/search.py's `Reader`, on the baseline's pool and the statements compiled here; a
+    statement planned per values is prepared for its one run, as Bookly's reader does."""
+
+    def __init__(self, queries: Iterable[Prepared]):
+        self._compiled = {query: Compiled(query) for query in queries}
+
+    async def rows(self, query: Prepared, parameters: Mapping[str, Any]) -> list[asyncpg.Record]:
+        compiled = self._compiled[query]
+        arguments = compiled.arguments(parameters)
+        async with state.pool.acquire() as connection:
+            if compiled.planned_per_values:
+                statement = await connection.prepare(compiled.sql)
+                return await statement.fetch(*arguments)
+            return await connection.fetch(compiled.sql, *arguments)
+
+    async def close(self) -> None:
+        pass
+
+
+def search_page(search_terms: int, after_cursor: bool) -> Prepared:
+    """Bookly's statement for `GET /books?q=…` with no other filter (books/listing.py)."""
+    shape = listing._Shape(
+        sort=BookSort.RELEVANCE,
+        on_postgresql=True,
+        after_cursor=after_cursor,
+        search_terms=search_terms,
+        author=False,
+        language=False,
+        tags=0,
+        owner=False,
+        published_from=False,
+        published_to=False,
+        min_rating=False,
     )
-)
+    return listing._page_query(shape).page
+
+
+SEARCH_PAGES = {
+    (terms, after): search_page(terms, after)
+    for terms in range(1, search.MAX_SEARCH_TERMS + 1)
+    for after in (False, True)
+}
+SEARCH = SearchReader([search.vocabulary_read(on_postgresql=True), *SEARCH_PAGES.values()])
+SEARCH_RANK_WINDOW = Settings.model_fields["search_rank_window"].default
 BOOK_FIELDS = (
     "uid",
     "title",
@@ -185,11 +252,11 @@ BOOK_FIELDS = (
 )
 
 
-def book_body(row: asyncpg.Record) -> dict[str, Any]:
+def book_body(row: asyncpg.Record, tags: list[str]) -> dict[str, Any]:
     body = {name: row[name] for name in BOOK_FIELDS}
     owner = row["owner_uid"]
     body["owner"] = {"uid": owner, "username": row["owner_username"]} if owner else None
-    body["tags"] = row["tags"]
+    body["tags"] = tags
     count = row["rating_count"]
     body["rating"] = {"average": row["rating_sum"] / count if count else None, "count": count}
     body["created_at"], body["updated_at"] = row["created_at"], row["updated_at"]
@@ -204,7 +271,7 @@ async def book(request: Request) -> Response:
     row = await state.pool.fetchrow(BOOK_SQL, uid)
     if row is None:
         return fail(404)
-    response = json(book_body(row))
+    response = json(book_body(row, row["tags"]))
     response.headers["ETag"] = f'"{hashlib.sha256(response.body).hexdigest()[:32]}"'
     return response
 
@@ -229,10 +296,17 @@ async def books(request: Request) -> Response:
             return fail(422)
         after = (float(key) if q else datetime.fromisoformat(key), uuid.UUID(last_uid))
     if q:
-        sql = SEARCH_AFTER_SQL if after else SEARCH_FIRST_SQL
-        async with state.pool.acquire() as connection:
-            statement = await connection.prepare(sql)
-            rows = await statement.fetch(limit + 1, q, SEARCH_RANK_WINDOW, *after)
+        words = await search.expand(SEARCH, True, q)
+        if not words.words:
+            return json({"items": [], "next_cursor": None})
+        values = {
+            **search.query_values(True, words),
+            "rank_window": SEARCH_RANK_WINDOW,
+            "page_size": limit + 1,
+        }
+        if after:
+            values["after_0"], values["after_1"] = after
+        rows = await SEARCH.rows(SEARCH_PAGES[len(words.words), bool(after)], values)
     else:
         sql = NEWEST_AFTER_SQL if after else NEWEST_FIRST_SQL
         rows = await state.pool.fetch(sql, limit + 1, *after)
@@ -243,7 +317,11 @@ async def books(request: Request) -> Response:
         next_cursor = state.cursors.dumps(
             [scope, [cursor_key(last["sort_key"]), cursor_key(last["uid"])]]
         )
-    return json({"items": [book_body(row) for row in rows], "next_cursor": next_cursor})
+    if q:  # Bookly's statement aggregates the tags unordered, and sorts them in Python
+        items = [book_body(row, sorted(row["tag_names"] or ())) for row in rows]
+    else:
+        items = [book_body(row, row["tags"]) for row in rows]
+    return json({"items": items, "next_cursor": next_cursor})
 
 
 # S5: a review, and its book's rating summary, in one transaction ----------------------------

@@ -1,7 +1,9 @@
 """The benchmark harness still runs end to end (benchmarks themselves are never tests).
 
 Runs `bench/run.py` in its shortest form, S4 only, against a scratch database it drops, and
-checks the result line it prints is whole. Needs PostgreSQL, Redis and `wrk`.
+checks the result line it prints is whole; and S3 on a few seeded books, whose probe the two
+servers must answer alike (the baseline runs Bookly's search SQL). Needs PostgreSQL, Redis and
+`wrk`.
 """
 
 import json
@@ -10,6 +12,7 @@ import subprocess
 import sys
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -22,10 +25,12 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def test_quickest_s4_run_prints_a_well_formed_result() -> None:
+def quickest_run(scenario: str, *data: str) -> dict[str, Any]:
+    """The one result line of `bench/run.py` for `scenario` on a scratch database seeded with
+    `data` (its seeding options)."""
     command = [
-        sys.executable, str(ROOT / "bench" / "run.py"), "--scenarios", "S4",
-        "--warmup", "0", "--duration", "1", "--rounds", "1", "--connections", "4", "--books", "0",
+        sys.executable, str(ROOT / "bench" / "run.py"), "--scenarios", scenario,
+        "--warmup", "0", "--duration", "1", "--rounds", "1", "--connections", "4", *data,
         "--database", f"bookly_bench_pytest_{uuid.uuid4().hex[:8]}", "--drop-database",
         "--admin-url", POSTGRES_ADMIN_URL, "--redis-url", REDIS_URL,
     ]  # fmt: skip
@@ -35,8 +40,20 @@ def test_quickest_s4_run_prints_a_well_formed_result() -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
     assert len(lines) == 1, done.stdout
-    result = json.loads(lines[0].removeprefix("RESULT "))
-    assert result["scenario"] == "S4"
+    result: dict[str, Any] = json.loads(lines[0].removeprefix("RESULT "))
+    assert result["scenario"] == scenario
+    return result
+
+
+def test_quickest_s3_run_finds_both_servers_ranking_alike() -> None:
+    # Enough books that the search word is in a few dozen, ranked in several tiers: run.py stops
+    # ("the servers disagree") unless both answer the probe with the same page.
+    result = quickest_run("S3", "--books", "2000", "--reviews", "2000", "--users", "50")
+    assert result["clean"] is True
+
+
+def test_quickest_s4_run_prints_a_well_formed_result() -> None:
+    result = quickest_run("S4", "--books", "0")
     assert result["clean"] is True
     for server in ("bookly", "baseline"):
         figures = result[server]
