@@ -33,7 +33,6 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bookly.books import listing, search
-from bookly.books.schemas import BookSort
 from bookly.core.config import Settings
 from bookly.core.reads import Prepared
 
@@ -214,26 +213,10 @@ class SearchReader:
         pass
 
 
-def search_page(search_terms: int, after_cursor: bool) -> Prepared:
-    """Bookly's statement for `GET /books?q=…` with no other filter (books/listing.py)."""
-    shape = listing._Shape(
-        sort=BookSort.RELEVANCE,
-        on_postgresql=True,
-        after_cursor=after_cursor,
-        search_terms=search_terms,
-        author=False,
-        language=False,
-        tags=0,
-        owner=False,
-        published_from=False,
-        published_to=False,
-        min_rating=False,
-    )
-    return listing._page_query(shape).page
-
-
 SEARCH_PAGES = {
-    (terms, after): search_page(terms, after)
+    (terms, after): listing.plain_search_page(
+        on_postgresql=True, search_terms=terms, after_cursor=after
+    )
     for terms in range(1, search.MAX_SEARCH_TERMS + 1)
     for after in (False, True)
 }

@@ -174,12 +174,12 @@ async def suggest_books(context: AppContext, q: str) -> list[BookSuggestion]:
 SUGGESTIONS = 8
 
 
-@lru_cache(maxsize=32)
-def _suggestions_query(on_postgresql: bool, search_terms: int) -> Prepared:
-    shape = _Shape(
+def _plain_search(on_postgresql: bool, search_terms: int, after_cursor: bool) -> _Shape:
+    """A search by `q` alone, ranked by relevance: no other filter."""
+    return _Shape(
         sort=BookSort.RELEVANCE,
         on_postgresql=on_postgresql,
-        after_cursor=False,
+        after_cursor=after_cursor,
         search_terms=search_terms,
         author=False,
         language=False,
@@ -189,6 +189,17 @@ def _suggestions_query(on_postgresql: bool, search_terms: int) -> Prepared:
         published_to=False,
         min_rating=False,
     )
+
+
+def plain_search_page(on_postgresql: bool, search_terms: int, after_cursor: bool) -> Prepared:
+    """The page statement of `GET /books?q=…` with no other filter, as `list_books` runs it
+    (for the benchmark's baseline, which must send the same SQL)."""
+    return _page_query(_plain_search(on_postgresql, search_terms, after_cursor)).page
+
+
+@lru_cache(maxsize=32)
+def _suggestions_query(on_postgresql: bool, search_terms: int) -> Prepared:
+    shape = _plain_search(on_postgresql, search_terms, after_cursor=False)
     source = _newest_matches(shape, _conditions(shape))
     statement = (
         select(source.c.uid, source.c.title, source.c.author)
