@@ -1,35 +1,17 @@
 """A PATCH reads its book twice at most: once under the lock (which the `If-Match` check also
 uses) and once for the answer. The statements are counted on the engine as they are sent."""
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
-
-from sqlalchemy import event
-
 from tests.conftest import Harness
 from tests.factories import user
 from tests.support.catalogue import book_body
+from tests.support.statements import statements_sent
 
 BOOKS = "/api/v1/books/"
 
 
-@contextmanager
-def statements_reading_books(harness: Harness) -> Iterator[list[str]]:
-    """The SELECTs sent to the database that read the `books` table, while the block runs."""
-    seen: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        normal = " ".join(statement.split()).lower()
-        if normal.startswith("select") and "from books" in normal:
-            seen.append(normal)
-
-    engine = harness.context.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+def reading_books(statements: list[str]) -> list[str]:
+    """The SELECTs among `statements` that read the `books` table."""
+    return [sql for sql in statements if sql.startswith("select") and "from books" in sql]
 
 
 async def test_a_conditional_patch_reads_the_book_once_to_lock_and_once_to_answer(
@@ -39,7 +21,7 @@ async def test_a_conditional_patch_reads_the_book_once_to_lock_and_once_to_answe
     created = await harness.client.post(BOOKS, json=book_body(), headers=owner.headers)
     uid, etag = created.json()["uid"], created.headers["etag"]
 
-    with statements_reading_books(harness) as reads:
+    with statements_sent(harness.context.engine) as sent:
         response = await harness.client.patch(
             f"{BOOKS}{uid}",
             json={"title": "A New Title"},
@@ -49,6 +31,7 @@ async def test_a_conditional_patch_reads_the_book_once_to_lock_and_once_to_answe
     assert response.status_code == 200, response.text
     assert response.json()["title"] == "A New Title"
     assert response.headers["etag"] != etag
+    reads = reading_books(sent)
     assert len(reads) == 2, reads
     locking, answering = reads
     if harness.context.engine.dialect.name == "postgresql":

@@ -3,37 +3,18 @@
 reader, outside SQLAlchemy's engine, and reads exactly what SQLAlchemy reads."""
 
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
 
 import pytest
-from sqlalchemy import event
 
 from bookly.core.reads import ConnectionReader
 from bookly.reviews import service
 from tests.conftest import BACKEND, Harness
 from tests.factories import user
 from tests.support.catalogue import new_book, new_review
+from tests.support.statements import statements_sent
 
 # SQLite's reads go through the engine, where they are counted; PostgreSQL's go to asyncpg.
 THROUGH_ENGINE = 1 if BACKEND == "sqlite" else 0
-
-
-@contextmanager
-def statements_sent(harness: Harness) -> Iterator[list[str]]:
-    """Every statement SQLAlchemy's engine sends while the block runs."""
-    seen: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        seen.append(" ".join(statement.split()).lower())
-
-    engine = harness.context.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 async def test_a_page_of_reviews_is_one_statement_and_an_empty_one_checks_the_book(
@@ -47,20 +28,20 @@ async def test_a_page_of_reviews_is_one_statement_and_an_empty_one_checks_the_bo
             harness.client, await user(harness.client, harness.context), reviewed["uid"]
         )
 
-    with statements_sent(harness) as api:
+    with statements_sent(harness.context.engine) as api:
         answer = await harness.client.get(f"/api/v1/books/{reviewed['uid']}/reviews")
     assert answer.status_code == 200
     assert len(answer.json()["items"]) == 3
     assert len(api) == THROUGH_ENGINE, api
 
-    with statements_sent(harness) as site:
+    with statements_sent(harness.context.engine) as site:
         book_page = await harness.client.get(f"/books/{reviewed['uid']}")
     assert book_page.status_code == 200
     assert book_page.text.count("<blockquote>") == 3
     assert len(site) == 2 * THROUGH_ENGINE, site  # the book, then its first page of reviews
 
     # A page without reviews asks whether the book exists: 404 only for a book that does not.
-    with statements_sent(harness) as empty:
+    with statements_sent(harness.context.engine) as empty:
         answer = await harness.client.get(f"/api/v1/books/{unreviewed['uid']}/reviews")
     assert answer.status_code == 200
     assert answer.json()["items"] == []
