@@ -126,10 +126,20 @@ async def test_four_processes_share_the_poolers_ten_server_connections(
         sampling.cancel()
 
     unexpected = [answer for answer in answers if not answer[3]]
-    assert unexpected == [], unexpected[:10]
+    assert unexpected == [], (unexpected[:10], _warnings(servers)[:10])
     assert 0 < peaks.server_connections <= POOL_SIZE, peaks
     # Bookly held more connections than PostgreSQL saw: the pooler shared them out.
     assert peaks.client_connections > POOL_SIZE, peaks
+
+
+def _warnings(servers: list[LiveServer]) -> list[str]:
+    """What the servers logged at WARNING and above: why an answer was not the expected one."""
+    return [
+        line
+        for server in servers
+        for line in server.log().splitlines()
+        if '"level":"WARNING"' in line or '"level":"ERROR"' in line
+    ]
 
 
 Request = tuple[str, str, dict[str, Any] | None, dict[str, str] | None, int]

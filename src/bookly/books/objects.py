@@ -48,7 +48,9 @@ class _AggregatedNames(FunctionElement[list[str]]):
 
 @compiles(_AggregatedNames, "postgresql")
 def _array_agg(element: _AggregatedNames, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"array_agg({compiler.process(element.clauses, **kw)})"
+    # As `text[]`, a type asyncpg knows: for the names' own `varchar[]` it would look the type
+    # up on each new connection, which behind a pooler leaks a setting (core/pooler.py).
+    return f"array_agg({compiler.process(element.clauses, **kw)})::text[]"
 
 
 @compiles(_AggregatedNames, "sqlite")

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from rapidfuzz.distance import OSA
-from sqlalchemy import ARRAY, ColumnElement, Select, String, bindparam, select, union
+from sqlalchemy import ARRAY, ColumnElement, Select, Text, bindparam, select, union
 
 from bookly.books import search_words
 from bookly.core.reads import Prepared, Reader
@@ -86,7 +86,8 @@ def vocabulary_read(*, on_postgresql: bool) -> Prepared:
 
     def among(column: ColumnElement[str], name: str) -> ColumnElement[bool]:
         if on_postgresql:  # one array parameter, so that the statement is compiled once
-            return column == bindparam(name, type_=ARRAY(String)).any_()
+            # `text[]`, which asyncpg knows; `varchar[]` it would look up (core/pooler.py).
+            return column == bindparam(name, type_=ARRAY(Text)).any_()
         return column.in_(bindparam(name, expanding=True))
 
     found = union(

@@ -17,6 +17,12 @@ nothing may outlive a transaction on the server:
   ("unsupported startup parameter: statement_timeout") or, told to ignore it, drops. Behind a
   pooler it is the role's default in the database instead, stored by `bookly migrate`: every
   server connection the pooler opens starts with it.
+- Type look-ups: for a type it has no codec for (`varchar[]`, say), asyncpg asks the catalogue
+  on each new connection, between `set_config('jit', 'off')` and setting it back: three
+  statements, which a pooler may spread over three server connections, leaving the setting on
+  another client's and reading the catalogue with JIT on (seconds under load, past the
+  statement timeout). Bookly's statements use built-in types only (arrays as `text[]`);
+  tests/core/test_type_lookups.py keeps it so.
 """
 
 import asyncio
