@@ -12,11 +12,11 @@ import secrets
 from fastapi import Request
 from itsdangerous import BadData
 
+from bookly.auth.caller import Caller
 from bookly.core.context import app_context
 from bookly.web.keys import WebKeys, web_keys
 from bookly.web.refusals import CsrfRefused, SignInRequired
 from bookly.web.state import visit_of
-from bookly.web.visitor import Visitor
 
 FIELD = "csrf_token"
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -41,9 +41,9 @@ def csrf_token(request: Request) -> str:
     return keys.csrf.dumps(binding)
 
 
-async def check_csrf(request: Request, visitor: Visitor) -> None:
-    """Every route of the site runs this first (routing.py); it lets only safe methods, and
-    forms whose token matches the visitor, through."""
+async def check_csrf(request: Request, visitor: Caller | None) -> None:
+    """Every route of the site runs this first (routing.py), with the visitor; it lets only
+    safe methods, and forms whose token matches the visitor, through."""
     if request.method in _SAFE_METHODS:
         return
     keys = web_keys(app_context(request).settings)

@@ -19,7 +19,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from starlette.responses import Response
 
 from bookly.core.context import app_context
-from bookly.web import fragments
+from bookly.web import fields, fragments
 from bookly.web.csrf import FIELD as CSRF_FIELD
 from bookly.web.csrf import csrf_token
 from bookly.web.keys import WebKeys, web_keys
@@ -94,12 +94,21 @@ _environment = Environment(
     lstrip_blocks=True,
     auto_reload=False,
 )
-_environment.globals.update(static=_ASSETS.__getitem__, CSRF_FIELD=CSRF_FIELD)
+_environment.globals.update(
+    static=_ASSETS.__getitem__,
+    CSRF_FIELD=CSRF_FIELD,
+    pager=fragments.pager,
+    field=fields.field,
+    error_summary=fields.error_summary,
+    problem_box=fields.problem_box,
+)
 _environment.filters.update(
     stars=fragments.stars,
     review_stars=fragments.review_stars,
     book_rating=fragments.book_rating,
     tag_links=fragments.tag_links,
+    review_items=fragments.review_items,
+    book_cards=fragments.book_cards,
     day=fragments.day,
     query=urlencode,
 )
@@ -116,14 +125,15 @@ def page(
 ) -> HTMLResponse:
     visitor = visit_of(request).caller
     account = visitor.account if visitor else None
+    current = here(request)
     html = _environment.get_template(template).render(
         title=title,
         visitor=account,
         menu=menu_for(account) if account else [],
         csrf_token=lambda: csrf_token(request),
         notice=NOTICES.get(request.query_params.get("notice", "")),
-        here=here(request),
-        sign_in_link=sign_in_link(request),
+        here=current,
+        sign_in_link=sign_in_link(current),
         search_text=request.query_params.get("q", "") if request.url.path == "/" else "",
         **variables,
     )
@@ -135,17 +145,20 @@ def redirect(url: str) -> Response:
     return RedirectResponse(url, status_code=303)
 
 
-def sign_in_link(request: Request) -> str:
-    """The header's "Sign in": back to this page afterwards (but not to the account forms)."""
-    if request.url.path in {"/sign-in", "/sign-up"}:
+def sign_in_link(here: str) -> str:
+    """The header's "Sign in": back to this page (`here`) afterwards, but not to the account
+    forms."""
+    if here.split("?", 1)[0] in {"/sign-in", "/sign-up"}:
         return "/sign-in"
-    return "/sign-in?" + urlencode({"next": here(request)})
+    return "/sign-in?" + urlencode({"next": here})
 
 
 def here(request: Request) -> str:
-    """This page's path and query: where sign-in sends the visitor back to."""
-    query = request.url.query
-    return request.url.path + (f"?{query}" if query else "")
+    """This page's path and query: where sign-in sends the visitor back to. (From the ASGI
+    scope: `request.url` would build and parse a whole URL, on every page.)"""
+    path: str = request.scope["path"]
+    query = request.scope["query_string"].decode("latin-1")
+    return path + (f"?{query}" if query else "")
 
 
 def came_from(request: Request) -> str:

@@ -44,8 +44,9 @@ def _read_reference(request: Request, value: str) -> tuple[uuid.UUID, uuid.UUID]
         return None
 
 
-async def _visitor(request: Request) -> Caller | None:
-    """The signed-in caller, or None; a cookie that names no live session is to be removed."""
+async def resolve_visitor(request: Request) -> Caller | None:
+    """The signed-in caller, or None; a cookie that names no live session is to be removed.
+    Run once per request of the site, before its route (routing.py)."""
     context = app_context(request)
     visit = visit_of(request)
     value = request.cookies.get(web_keys(context.settings).session_cookie)
@@ -73,13 +74,18 @@ async def _visitor(request: Request) -> Caller | None:
     return caller
 
 
+async def _visitor(request: Request) -> Caller | None:
+    return visit_of(request).caller
+
+
+# The visitor as routing.py resolved it before the route's dependencies were solved.
 Visitor = Annotated[Caller | None, Depends(_visitor)]
 
 
 def signed_in_account(request: Request) -> Account | None:
-    """The visitor's account as every site route's first dependency resolved it (routing.py),
-    for the busiest pages, which declare no parameter they can do without: FastAPI solves each
-    one again on every request (bench/README.md, "The site's pages")."""
+    """The visitor's account, for the busiest pages, which declare no parameter they can do
+    without: FastAPI solves each one again on every request (bench/README.md, "The site's
+    pages")."""
     caller = visit_of(request).caller
     return caller.account if caller else None
 
