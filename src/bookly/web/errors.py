@@ -10,13 +10,12 @@ import inspect
 import json
 from collections.abc import Awaitable, Callable
 from http import HTTPStatus
-from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from starlette.responses import Response
 
 from bookly.web.refusals import SignInRequired
-from bookly.web.rendering import came_from, finish, here, page, redirect, safe_next
+from bookly.web.rendering import came_from, finish, here, page, redirect, safe_next, sign_in_then
 from bookly.web.routing import WebRoute
 
 Handler = Callable[[Request, Exception], Response | Awaitable[Response]]
@@ -68,7 +67,7 @@ def error_page(
 def sign_in_url(request: Request) -> str:
     """The sign-in page, with the way back: this page (a GET), or the page a form was on."""
     back = here(request) if request.method == "GET" else came_from(request)
-    return "/sign-in?" + urlencode({"next": safe_next(back)})
+    return sign_in_then(safe_next(back))
 
 
 def _sign_in(request: Request, _: Exception) -> Response:

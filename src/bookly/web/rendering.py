@@ -11,7 +11,7 @@ import hashlib
 import re
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, quote_plus, urlencode, urlsplit
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -134,7 +134,7 @@ def page(
         notice=NOTICES.get(request.query_params.get("notice", "")),
         here=current,
         sign_in_link=sign_in_link(current),
-        search_text=request.query_params.get("q", "") if request.url.path == "/" else "",
+        search_text=request.query_params.get("q", "") if request.scope["path"] == "/" else "",
         **variables,
     )
     return HTMLResponse(html, status, headers=headers)
@@ -150,7 +150,14 @@ def sign_in_link(here: str) -> str:
     forms."""
     if here.split("?", 1)[0] in {"/sign-in", "/sign-up"}:
         return "/sign-in"
-    return "/sign-in?" + urlencode({"next": here})
+    return sign_in_then(here)
+
+
+def sign_in_then(back: str) -> str:
+    """The sign-in page, which sends the visitor to `back` (a path of this site) afterwards."""
+    # As `urlencode` would write it, but a `/` stays itself (it may in a query): a plain path
+    # then takes `quote_plus`'s fast path, where `urlencode` escaped it character by character.
+    return "/sign-in?next=" + quote_plus(back, safe="/")
 
 
 def here(request: Request) -> str:
