@@ -3,7 +3,11 @@ the app driven in-process through httpx.
 
 `BOOKLY_TEST_BACKEND=sqlite` (default) or `postgres` picks the backend; `make test` runs both.
 PostgreSQL tests run in a database of their own, created and dropped here, so parallel runs
-don't meet. `TEST_POSTGRES_URL` / `TEST_REDIS_URL` point at the servers.
+don't meet. `TEST_POSTGRES_URL` / `TEST_REDIS_URL` point at the servers. With
+`BOOKLY_TEST_POOLER=pgbouncer` (PostgreSQL only) the tests, the app and the servers they start
+reach that database only through a PgBouncer in transaction pooling mode started here
+(tests/support/pgbouncer.py), under `DB_POOLER=transaction`, as a deployment behind a pooler
+does; `make test` runs its black-box part (tests/e2e, tests/security) so.
 """
 
 import asyncio
@@ -13,6 +17,7 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import asyncpg
 import httpx
@@ -25,9 +30,12 @@ from sqlmodel import SQLModel
 from bookly.cli import alembic_config
 from bookly.core.config import Settings
 from bookly.core.context import AppContext
+from bookly.core.pooler import store_statement_timeout
 from bookly.main import create_app
+from tests.support.pgbouncer import PgBouncer, pgbouncer
 
 BACKEND = os.environ.get("BOOKLY_TEST_BACKEND", "sqlite")
+THROUGH_POOLER = os.environ.get("BOOKLY_TEST_POOLER") == "pgbouncer"
 POSTGRES_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
@@ -42,12 +50,20 @@ def pytest_report_header() -> str:
     return f"bookly backend: {BACKEND}{extra}"
 
 
+@dataclass
+class Database:
+    """The tests' database: its URL, and the PgBouncer in front of it in the pooled pass."""
+
+    url: str
+    pooler: PgBouncer | None = None
+
+
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
     if BACKEND == "sqlite":
         url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'bookly.db'}"
         command.upgrade(alembic_config(url), "head")
-        yield url
+        yield Database(url)
         return
     name = f"bookly_test_{uuid.uuid4().hex[:12]}"
     asyncio.run(_admin_sql(f'CREATE DATABASE "{name}"'))
@@ -55,9 +71,28 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     url = f"{base}/{name}"
     try:
         command.upgrade(alembic_config(url), "head")
-        yield url
+        if THROUGH_POOLER:
+            yield from _through_pgbouncer(url, name)
+        else:
+            yield Database(url)
     finally:
         asyncio.run(_admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def _through_pgbouncer(url: str, database: str) -> Iterator[Database]:
+    """The database's URL through a PgBouncer of its own. The statement timeout is stored as
+    the role's default there first (what `bookly migrate` does behind a pooler), so that every
+    server connection the pooler opens starts with it."""
+    direct = Settings(_env_file=None, database_url=url, db_pooler="transaction")  # type: ignore[call-arg]
+    asyncio.run(store_statement_timeout(direct))
+    server = urlsplit(POSTGRES_ADMIN_URL)
+    with pgbouncer(server.hostname or "127.0.0.1", server.port or 5432) as bouncer:
+        yield Database(bouncer.url(database), bouncer)
+
+
+@pytest.fixture(scope="session")
+def database_url(database: Database) -> str:
+    return database.url
 
 
 async def _admin_sql(statement: str) -> None:
@@ -74,6 +109,7 @@ def settings(database_url: str) -> Settings:
         _env_file=None,  # type: ignore[call-arg]
         environment="test",
         database_url=database_url,
+        db_pooler="transaction" if THROUGH_POOLER else "none",
         redis_url=REDIS_URL if BACKEND == "postgres" else None,
         jwt_secret="test-secret-" + "x" * 64,
         # Tests dispatch the outbox themselves (tests/mail); nothing sends behind their back.
