@@ -7,8 +7,9 @@ writes SQL or a business rule of its own); no domain imports it.
 How the parts fit:
 
 - `routing.py`: `web_router()` makes every router of the site. Its routes resolve the visitor
-  (`visitor.py`) and check the CSRF token of every POST (`csrf.py`) before anything else, and
-  their answers get the site's headers and cookies (`rendering.finish`).
+  (`visitor.py`) and check the CSRF token of every POST (`csrf.py`) before anything else (in
+  the route's handler, not as FastAPI dependencies), and their answers get the site's headers
+  and cookies (`rendering.finish`).
 - `visitor.py`: who is browsing. The session cookie names one of the API's own sessions (a row
   of `sessions`, revocable through `/api/v1/auth/sessions`), checked on every request as the
   bearer path checks a token. Route parameters: `OptionalWebUser`, `WebUser`,
@@ -16,6 +17,9 @@ How the parts fit:
 - `rendering.py`: `page(request, "template.html", title=...)` renders a template of
   `templates/` (they extend `base.html`); `redirect(url)` answers 303; `with_notice(path, key)`
   asks the next page to show one of `NOTICES`; `safe_next` keeps a `next` on this site.
+- `fields.py` (`field`, `error_summary`, `problem_box`) and `fragments.py` (a list's book cards
+  and review items, ratings, tag links, pagers): the pieces templates repeat, as functions
+  that templates call; a macro call costs Jinja several times as much (bench/README.md).
 - `errors.py`: errors raised by a site route (or met by a browser at an unknown path) become
   HTML pages in the site's style; `SignInRequired` sends an anonymous visitor to sign in and back.
 - `forms.py`: form text to the typed values the API's request models take, and their
