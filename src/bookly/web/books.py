@@ -25,6 +25,7 @@ from bookly.reviews import service as reviews_service
 from bookly.reviews.schemas import ReviewOut
 from bookly.tags import service as tags_service
 from bookly.web import book_forms, forms
+from bookly.web.fragments import ReviewRights
 from bookly.web.paging import page_params
 from bookly.web.rendering import page, redirect, with_notice
 from bookly.web.routing import web_router
@@ -84,9 +85,7 @@ async def book_page(
     )
 
 
-def _review_rights(
-    reviews: list[ReviewOut], visitor: Account | None
-) -> dict[uuid.UUID, tuple[bool, bool]]:
+def _review_rights(reviews: list[ReviewOut], visitor: Account | None) -> ReviewRights:
     """(may edit, may delete) of each review the visitor may change; none for a visitor who is
     not signed in."""
     if visitor is None:
